@@ -1,0 +1,9 @@
+DROP TABLE server_secrets;
+DROP TABLE blacklisted_tokens;
+DROP TABLE outstanding_tokens;
+DROP TABLE user_permissions;
+DROP TABLE group_permissions;
+DROP TABLE user_groups;
+DROP TABLE permissions;
+DROP TABLE groups;
+DROP TABLE users;

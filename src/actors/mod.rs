@@ -1,0 +1,13 @@
+//! The actors behind the handlers: the user manager (blocking user work: diesel and bcrypt),
+//! the token store (blocking token writes) and the token blacklist (the in-memory revocation
+//! list, kept in step with the database on timers). Handlers reach them only by messages.
+
+pub mod revoked;
+pub mod token_blacklist;
+pub mod token_store;
+pub mod user_manager;
+
+use std::time::Duration;
+
+/// How long a handler waits for an actor's answer before answering 503.
+pub const ASK_TIMEOUT: Duration = Duration::from_secs(15);

@@ -1,0 +1,254 @@
+//! The user manager: every blocking piece of user work (diesel queries, bcrypt) on a
+//! `SyncArbiter`, so the async executor never waits on them. It fills the user cache and
+//! invalidates it after each of its writes.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use time::OffsetDateTime;
+
+use crate::auth::{HashError, PasswordHasher, UserCache, UserSnapshot, random_token};
+use crate::db::models::token::{self, Revoked};
+use crate::db::models::user::{self, NewUser, User};
+use crate::db::{DbConn, DbError, DbPool, stored_time};
+use crate::error::FieldErrors;
+
+pub struct UserManager {
+    pool: DbPool,
+    hasher: PasswordHasher,
+    dummy_hash: Arc<str>,
+    cache: Arc<UserCache>,
+    update_last_login: bool,
+    check_user_is_active: bool,
+}
+
+/// What the user manager needs besides its pool and cache.
+#[derive(Debug, Clone)]
+pub struct UserPolicy {
+    pub hasher: PasswordHasher,
+    pub dummy_hash: Arc<str>,
+    pub update_last_login: bool,
+    pub check_user_is_active: bool,
+}
+
+impl UserManager {
+    pub fn new(pool: DbPool, cache: Arc<UserCache>, policy: UserPolicy) -> Self {
+        Self {
+            pool,
+            hasher: policy.hasher,
+            dummy_hash: policy.dummy_hash,
+            cache,
+            update_last_login: policy.update_last_login,
+            check_user_is_active: policy.check_user_is_active,
+        }
+    }
+
+    fn conn(&self) -> Result<r2d2::PooledConnection<crate::db::ConnectionManager>, UserError> {
+        Ok(self.pool.get().map_err(DbError::from)?)
+    }
+
+    /// Reads a user's snapshot and caches it (unless a write raced the read).
+    fn load(
+        &self,
+        conn: &mut DbConn,
+        row: User,
+        generation: u64,
+    ) -> Result<Arc<UserSnapshot>, UserError> {
+        let memberships = user::memberships(conn, row.id)?;
+        let snapshot = Arc::new(snapshot(row, memberships));
+        self.cache.insert_loaded(generation, Arc::clone(&snapshot));
+        Ok(snapshot)
+    }
+}
+
+impl Actor for UserManager {
+    type Context = SyncContext<Self>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    /// Unknown user, wrong password or (when checked) inactive: one answer for all three.
+    #[error("no active account found with the given credentials")]
+    InvalidCredentials,
+    /// Per-field problems (taken username, wrong current password).
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error("user not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+/// Builds the request path's view of a user row.
+pub fn snapshot(row: User, memberships: user::Memberships) -> UserSnapshot {
+    UserSnapshot {
+        id: row.id,
+        username: row.username,
+        email: row.email,
+        first_name: row.first_name,
+        last_name: row.last_name,
+        is_active: row.is_active,
+        is_staff: row.is_staff,
+        is_superuser: row.is_superuser,
+        security_stamp: row.security_stamp,
+        date_joined: row.date_joined.assume_utc(),
+        last_login: row.last_login.map(|t| t.assume_utc()),
+        groups: memberships.groups,
+        permissions: memberships.permissions,
+    }
+}
+
+/// A new random security stamp.
+pub fn new_stamp() -> String {
+    random_token(16)
+}
+
+/// Checks a username and password. The password is verified even when the user is unknown
+/// (against a dummy hash) or inactive, so every refusal costs the same.
+#[derive(Message)]
+#[rtype(result = "Result<Arc<UserSnapshot>, UserError>")]
+pub struct Authenticate {
+    pub username: String,
+    pub password: String,
+    pub now: OffsetDateTime,
+}
+
+impl Handler<Authenticate> for UserManager {
+    type Result = Result<Arc<UserSnapshot>, UserError>;
+
+    fn handle(&mut self, msg: Authenticate, _: &mut Self::Context) -> Self::Result {
+        let mut conn = self.conn()?;
+        let generation = self.cache.generation();
+        let found = user::find_by_username(&mut conn, &msg.username)?;
+        let hash = found
+            .as_ref()
+            .map_or(&*self.dummy_hash, |u| u.password.as_str());
+        let password_ok = self.hasher.verify(&msg.password, hash);
+        let Some(mut row) = found.filter(|_| password_ok) else {
+            return Err(UserError::InvalidCredentials);
+        };
+        if self.check_user_is_active && !row.is_active {
+            return Err(UserError::InvalidCredentials);
+        }
+        if self.update_last_login {
+            let at = stored_time(msg.now);
+            user::set_last_login(&mut conn, row.id, at)?;
+            self.cache.invalidate(row.id);
+            row.last_login = Some(at);
+            return self.load(&mut conn, row, self.cache.generation());
+        }
+        self.load(&mut conn, row, generation)
+    }
+}
+
+/// A user's current snapshot, from the database (the caller has already missed the cache).
+#[derive(Message)]
+#[rtype(result = "Result<Option<Arc<UserSnapshot>>, UserError>")]
+pub struct LoadUser(pub i64);
+
+impl Handler<LoadUser> for UserManager {
+    type Result = Result<Option<Arc<UserSnapshot>>, UserError>;
+
+    fn handle(&mut self, msg: LoadUser, _: &mut Self::Context) -> Self::Result {
+        if let Some(hit) = self.cache.get(msg.0) {
+            return Ok(Some(hit));
+        }
+        let mut conn = self.conn()?;
+        let generation = self.cache.generation();
+        match user::find(&mut conn, msg.0)? {
+            Some(row) => self.load(&mut conn, row, generation).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Creates an ordinary account (signup). Input is already validated for shape and policy.
+#[derive(Message)]
+#[rtype(result = "Result<Arc<UserSnapshot>, UserError>")]
+pub struct RegisterUser {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub now: OffsetDateTime,
+}
+
+pub const USERNAME_TAKEN: &str = "A user with that username already exists.";
+
+impl Handler<RegisterUser> for UserManager {
+    type Result = Result<Arc<UserSnapshot>, UserError>;
+
+    fn handle(&mut self, msg: RegisterUser, _: &mut Self::Context) -> Self::Result {
+        let taken = || {
+            UserError::Invalid(FieldErrors::from([(
+                "username".to_owned(),
+                vec![USERNAME_TAKEN.to_owned()],
+            )]))
+        };
+        let mut conn = self.conn()?;
+        if user::username_taken(&mut conn, &msg.username)? {
+            return Err(taken());
+        }
+        let hash = self.hasher.hash(&msg.password)?;
+        let stamp = new_stamp();
+        let new = NewUser {
+            username: &msg.username,
+            email: &msg.email,
+            password: &hash,
+            first_name: "",
+            last_name: "",
+            is_active: true,
+            is_staff: false,
+            is_superuser: false,
+            date_joined: stored_time(msg.now),
+            security_stamp: &stamp,
+        };
+        let row = user::insert(&mut conn, &new).map_err(|e| match e {
+            DbError::Conflict(_) => taken(),
+            other => other.into(),
+        })?;
+        self.load(&mut conn, row, self.cache.generation())
+    }
+}
+
+/// Changes a password after checking the current one. In the same transaction the security
+/// stamp is renewed and every live refresh token of the user is blacklisted; those tokens are
+/// returned so the blacklist actor can learn them.
+#[derive(Message)]
+#[rtype(result = "Result<(Arc<UserSnapshot>, Vec<Revoked>), UserError>")]
+pub struct ChangePassword {
+    pub user_id: i64,
+    pub current_password: String,
+    pub new_password: String,
+    pub now: OffsetDateTime,
+}
+
+pub const WRONG_CURRENT_PASSWORD: &str =
+    "Your old password was entered incorrectly. Please enter it again.";
+
+impl Handler<ChangePassword> for UserManager {
+    type Result = Result<(Arc<UserSnapshot>, Vec<Revoked>), UserError>;
+
+    fn handle(&mut self, msg: ChangePassword, _: &mut Self::Context) -> Self::Result {
+        let mut conn = self.conn()?;
+        let row = user::find(&mut conn, msg.user_id)?.ok_or(UserError::NotFound)?;
+        if !self.hasher.verify(&msg.current_password, &row.password) {
+            return Err(UserError::Invalid(FieldErrors::from([(
+                "current_password".to_owned(),
+                vec![WRONG_CURRENT_PASSWORD.to_owned()],
+            )])));
+        }
+        let hash = self.hasher.hash(&msg.new_password)?;
+        let stamp = new_stamp();
+        let now = stored_time(msg.now);
+        let revoked = conn.write(|conn| {
+            user::set_password(conn, row.id, &hash, &stamp)?;
+            token::blacklist_all_for_user(conn, row.id, now)
+        })?;
+        self.cache.invalidate(row.id);
+        let row = user::find(&mut conn, msg.user_id)?.ok_or(UserError::NotFound)?;
+        let snapshot = self.load(&mut conn, row, self.cache.generation())?;
+        Ok((snapshot, revoked))
+    }
+}

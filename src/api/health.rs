@@ -1,0 +1,55 @@
+//! Liveness and readiness for load balancers and orchestrators.
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use super::endpoint::{Meta, resource};
+use crate::db::DbPool;
+
+static LIVE: Meta = Meta {
+    name: "Health",
+    description: "The process is up.",
+    fields: &[],
+    allow: "GET, HEAD, OPTIONS",
+};
+static READY: Meta = Meta {
+    name: "Readiness",
+    description: "The database answers.",
+    fields: &[],
+    allow: "GET, HEAD, OPTIONS",
+};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/health", &LIVE)
+            .route(web::get().to(live))
+            .route(web::head().to(live)),
+    )
+    .service(
+        resource("/health/ready", &READY)
+            .route(web::get().to(ready))
+            .route(web::head().to(ready)),
+    );
+}
+
+/// **Permissions:** anyone.
+async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// **Permissions:** anyone. 200 when a pooled connection answers a query, else 503.
+async fn ready(pool: web::Data<DbPool>) -> HttpResponse {
+    let pool = pool.get_ref().clone();
+    let ping = web::block(move || crate::db::ping(&pool)).await;
+    match ping {
+        Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ready", "database": "ok" })),
+        Ok(Err(err)) => unavailable(&err.to_string()),
+        Err(err) => unavailable(&err.to_string()),
+    }
+}
+
+fn unavailable(cause: &str) -> HttpResponse {
+    tracing::warn!(cause, "readiness check failed");
+    HttpResponse::ServiceUnavailable()
+        .json(json!({ "status": "unavailable", "database": "unreachable" }))
+}

@@ -1,0 +1,94 @@
+//! The caller's own account.
+
+use actix::Addr;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use super::body;
+use super::endpoint::{Meta, resource};
+use super::fields::{Fields, Trim};
+use super::issue::issue_pair;
+use super::signup::PasswordRules;
+use super::user_view::UserView;
+use crate::actors::ASK_TIMEOUT;
+use crate::actors::token_blacklist::{Remember, TokenBlacklist};
+use crate::actors::user_manager::{ChangePassword, UserManager};
+use crate::auth::{AuthUser, policy};
+use crate::clock::Clock;
+use crate::error::ApiError;
+use crate::jwt::TokenCodec;
+
+static ME: Meta = Meta {
+    name: "Me",
+    description: "The authenticated user: id, username, email, flags, groups and permissions.",
+    fields: &[],
+    allow: "GET, HEAD, OPTIONS",
+};
+static PASSWORD: Meta = Meta {
+    name: "Change Password",
+    description: "Changes the authenticated user's password and revokes their other tokens.",
+    fields: &[
+        ("current_password", "Current password"),
+        ("new_password", "New password"),
+    ],
+    allow: "POST, OPTIONS",
+};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/api/me/", &ME)
+            .route(web::get().to(me))
+            .route(web::head().to(me)),
+    )
+    .service(resource("/api/me/password/", &PASSWORD).route(web::post().to(change_password)));
+}
+
+/// **Permissions:** authenticated. The caller's account as currently stored.
+async fn me(auth: AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(UserView::from(&*auth.user))
+}
+
+/// **Permissions:** authenticated. `POST {"current_password","new_password"}` -> a new
+/// `{"refresh","access"}` pair for this client; every other token of the user stops working
+/// (refresh tokens are blacklisted, and the security stamp changes).
+async fn change_password(
+    req: HttpRequest,
+    payload: web::Payload,
+    auth: AuthUser,
+    users: web::Data<Addr<UserManager>>,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+    codec: web::Data<TokenCodec>,
+    rules: web::Data<PasswordRules>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
+    let data = body::parse(&req, payload).await?;
+    let mut fields = Fields::new();
+    let current_password = fields.required(&data, "current_password", Trim::Keep);
+    let new_password = fields.required(&data, "new_password", Trim::Keep);
+    if !fields.has_error("new_password") {
+        for problem in policy::violations(
+            &new_password,
+            &auth.user.username,
+            &auth.user.email,
+            rules.min_length,
+        ) {
+            fields.add("new_password", problem);
+        }
+    }
+    fields.finish()?;
+    let now = clock.now();
+    let message = ChangePassword {
+        user_id: auth.user.id,
+        current_password,
+        new_password,
+        now,
+    };
+    let (user, revoked) = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)?;
+    blacklist.do_send(Remember(revoked));
+    let (refresh, access) = issue_pair(&codec, &blacklist, &user, now).await?;
+    Ok(HttpResponse::Ok().json(json!({ "refresh": refresh.token, "access": access.token })))
+}

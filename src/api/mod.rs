@@ -1,0 +1,64 @@
+//! The JSON API, simplejwt's wire contract. Each file is one resource; each registers its
+//! routes through [`config`].
+
+pub mod body;
+mod challenge;
+mod endpoint;
+mod fields;
+mod health;
+mod issue;
+mod me;
+mod multipart;
+mod signup;
+mod sliding;
+mod token;
+mod user_view;
+
+use actix_web::web;
+
+pub use challenge::add_challenge;
+pub use signup::PasswordRules;
+pub use token::Rotation;
+
+use crate::actors::user_manager::UserError;
+use crate::error::ApiError;
+
+/// Which optional parts of the API are mounted.
+#[derive(Debug, Clone, Copy)]
+pub struct Mounts {
+    pub sliding_tokens: bool,
+    pub signup: bool,
+}
+
+/// Registers every API route.
+pub fn config(mounts: Mounts) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        token::config(cfg);
+        if mounts.sliding_tokens {
+            sliding::config(cfg);
+        }
+        if mounts.signup {
+            signup::config(cfg);
+        }
+        me::config(cfg);
+        health::config(cfg);
+    }
+}
+
+/// The API's reading of a user manager failure.
+pub fn user_error(err: UserError) -> ApiError {
+    match err {
+        UserError::InvalidCredentials => {
+            ApiError::AuthenticationFailed("No active account found with the given credentials")
+        }
+        UserError::Invalid(fields) => ApiError::Validation(fields),
+        UserError::NotFound => ApiError::NotFound,
+        UserError::Db(db) => db.into(),
+        UserError::Hash(err) => ApiError::Internal(err.to_string()),
+    }
+}
+
+/// A JSON 404 for every unknown path.
+pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}

@@ -1,0 +1,108 @@
+//! Self-service account creation.
+
+use actix::Addr;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::body;
+use super::endpoint::{Meta, resource};
+use super::fields::{Fields, Trim};
+use super::user_view::UserView;
+use crate::actors::ASK_TIMEOUT;
+use crate::actors::user_manager::{RegisterUser, UserManager};
+use crate::auth::policy;
+use crate::clock::Clock;
+use crate::error::ApiError;
+
+/// The password policy's settings, as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordRules {
+    pub min_length: usize,
+}
+
+static SIGNUP: Meta = Meta {
+    name: "Sign Up",
+    description: "Creates an account from a username, an email address and a password.",
+    fields: &[
+        ("username", "Username"),
+        ("email", "Email address"),
+        ("password", "Password"),
+    ],
+    allow: "POST, OPTIONS",
+};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/api/signup/", &SIGNUP).route(web::post().to(signup)));
+}
+
+pub const INVALID_USERNAME: &str = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
+pub const USERNAME_TOO_LONG: &str = "Ensure this field has no more than 150 characters.";
+pub const INVALID_EMAIL: &str = "Enter a valid email address.";
+
+/// Django's `UnicodeUsernameValidator`: letters, digits and @ . + - _, at most 150.
+pub fn check_username(fields: &mut Fields, username: &str) {
+    if fields.has_error("username") {
+        return;
+    }
+    if username.chars().count() > 150 {
+        fields.add("username", USERNAME_TOO_LONG);
+    } else if !username
+        .chars()
+        .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+    {
+        fields.add("username", INVALID_USERNAME);
+    }
+}
+
+/// A plain shape check: one `@`, something before it, a dotted domain after, no spaces.
+pub fn check_email(fields: &mut Fields, email: &str) {
+    if fields.has_error("email") || email.is_empty() {
+        return;
+    }
+    let valid = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.split('.').count() >= 2
+                && domain.split('.').all(|label| !label.is_empty())
+        });
+    if !valid {
+        fields.add("email", INVALID_EMAIL);
+    }
+}
+
+/// **Permissions:** anyone (unless `allow_signup` is off). `POST {"username","email","password"}`
+/// -> `201` with the new user.
+async fn signup(
+    req: HttpRequest,
+    payload: web::Payload,
+    users: web::Data<Addr<UserManager>>,
+    rules: web::Data<PasswordRules>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
+    let data = body::parse(&req, payload).await?;
+    let mut fields = Fields::new();
+    let username = fields.required(&data, "username", Trim::Whitespace);
+    let email = fields.required(&data, "email", Trim::Whitespace);
+    let password = fields.required(&data, "password", Trim::Keep);
+    check_username(&mut fields, &username);
+    check_email(&mut fields, &email);
+    if !fields.has_error("password") {
+        for problem in policy::violations(&password, &username, &email, rules.min_length) {
+            fields.add("password", problem);
+        }
+    }
+    fields.finish()?;
+    let message = RegisterUser {
+        username,
+        email: email.to_lowercase(),
+        password,
+        now: clock.now(),
+    };
+    let user = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)?;
+    Ok(HttpResponse::Created().json(UserView::from(&*user)))
+}

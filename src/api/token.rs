@@ -1,0 +1,254 @@
+//! simplejwt's four token views: obtain pair, refresh, verify, blacklist.
+
+use std::sync::Arc;
+
+use actix::Addr;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+
+use super::body;
+use super::endpoint::{Meta, resource};
+use super::fields::{Fields, Trim};
+use super::issue::{issue_pair, mint_failed, minted_row, presented_row};
+use crate::actors::ASK_TIMEOUT;
+use crate::actors::revoked::RevokedSet;
+use crate::actors::token_blacklist::{Blacklist, Rotate, TokenBlacklist};
+use crate::actors::user_manager::{Authenticate, UserManager};
+use crate::auth::{AuthSettings, UserSnapshot};
+use crate::clock::Clock;
+use crate::db::models::token::Blacklisting;
+use crate::db::stored_time;
+use crate::error::ApiError;
+use crate::jwt::{Decoded, TokenCodec, TokenError, TokenKind};
+
+/// Rotation switches, as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct Rotation {
+    pub rotate_refresh_tokens: bool,
+    pub blacklist_after_rotation: bool,
+}
+
+static OBTAIN: Meta = Meta {
+    name: "Token Obtain Pair",
+    description: "Takes a set of user credentials and returns an access and refresh JSON web token pair to prove the authentication of those credentials.",
+    fields: &[("username", "Username"), ("password", "Password")],
+    allow: "POST, OPTIONS",
+};
+static REFRESH: Meta = Meta {
+    name: "Token Refresh",
+    description: "Takes a refresh type JSON web token and returns an access type JSON web token if the refresh token is valid.",
+    fields: &[("refresh", "Refresh")],
+    allow: "POST, OPTIONS",
+};
+static VERIFY: Meta = Meta {
+    name: "Token Verify",
+    description: "Takes a token and indicates if it is valid. This view provides no information about a token's fitness for a particular use.",
+    fields: &[("token", "Token")],
+    allow: "POST, OPTIONS",
+};
+static BLACKLIST: Meta = Meta {
+    name: "Token Blacklist",
+    description: "Takes a token and blacklists it.",
+    fields: &[("refresh", "Refresh")],
+    allow: "POST, OPTIONS",
+};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/api/token/", &OBTAIN).route(web::post().to(obtain)))
+        .service(resource("/api/token/refresh/", &REFRESH).route(web::post().to(refresh)))
+        .service(resource("/api/token/verify/", &VERIFY).route(web::post().to(verify)))
+        .service(resource("/api/token/blacklist/", &BLACKLIST).route(web::post().to(blacklist)));
+}
+
+/// Reads `{"username", "password"}` and asks the user manager to check them.
+pub(super) async fn credentials(
+    req: &HttpRequest,
+    payload: web::Payload,
+    users: &Addr<UserManager>,
+    now: time::OffsetDateTime,
+) -> Result<Arc<UserSnapshot>, ApiError> {
+    let data = body::parse(req, payload).await?;
+    let mut fields = Fields::new();
+    let username = fields.required(&data, "username", Trim::Whitespace);
+    let password = fields.required(&data, "password", Trim::Keep);
+    fields.finish()?;
+    users
+        .send(Authenticate {
+            username,
+            password,
+            now,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)
+}
+
+/// The one token field of a body, decoded (signature, times, id) with the clock's `now`.
+pub(super) async fn presented_token(
+    req: &HttpRequest,
+    payload: web::Payload,
+    field: &str,
+    codec: &TokenCodec,
+    now: i64,
+) -> Result<(String, Decoded), ApiError> {
+    let data = body::parse(req, payload).await?;
+    let mut fields = Fields::new();
+    let raw = fields.required(&data, field, Trim::Whitespace);
+    fields.finish()?;
+    let token = codec.decode(&raw, now).map_err(ApiError::InvalidToken)?;
+    Ok((raw, token))
+}
+
+/// **Permissions:** anyone. `POST {"username","password"}` -> `{"refresh","access"}`.
+async fn obtain(
+    req: HttpRequest,
+    payload: web::Payload,
+    users: web::Data<Addr<UserManager>>,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+    codec: web::Data<TokenCodec>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
+    let now = clock.now();
+    let user = credentials(&req, payload, &users, now).await?;
+    let (refresh, access) = issue_pair(&codec, &blacklist, &user, now).await?;
+    Ok(HttpResponse::Ok().json(json!({ "refresh": refresh.token, "access": access.token })))
+}
+
+/// The user checks a refresh (or sliding refresh) makes: the user still exists, is active and
+/// the token's stamp is current. A stale stamp also blacklists the token.
+pub(super) async fn check_token_user(
+    req: &HttpRequest,
+    raw: &str,
+    token: &Decoded,
+    codec: &TokenCodec,
+    blacklist: &Addr<TokenBlacklist>,
+    now: time::OffsetDateTime,
+) -> Result<Option<i64>, ApiError> {
+    if !token.has_user_id(codec.names()) {
+        return Ok(None);
+    }
+    let no_account = ApiError::AuthenticationFailed("No active account found for the given token.");
+    let Some(id) = token.user_id(codec.names()) else {
+        return Err(no_account);
+    };
+    let user = crate::auth::find_user(req, id).await?.ok_or(no_account)?;
+    let settings = req
+        .app_data::<web::Data<AuthSettings>>()
+        .map_or(true, |s| s.check_user_is_active);
+    if settings && !user.is_active {
+        return Err(ApiError::AuthenticationFailed(
+            "No active account found for the given token.",
+        ));
+    }
+    if codec.check_revoke() && !crate::auth::stamp_matches(&user, token, codec) {
+        let row = presented_row(raw, token, Some(id), now);
+        blacklist
+            .send(Blacklist {
+                token: row,
+                at: stored_time(now),
+            })
+            .timeout(ASK_TIMEOUT)
+            .await??;
+        return Err(ApiError::AuthenticationFailed(
+            "The user's password has been changed.",
+        ));
+    }
+    Ok(Some(id))
+}
+
+/// **Permissions:** holder of a refresh token. `POST {"refresh"}` -> `{"access"}`, plus a new
+/// `refresh` when rotating. Rotation with blacklisting is atomic: one of several concurrent
+/// uses of a refresh token succeeds.
+async fn refresh(
+    req: HttpRequest,
+    payload: web::Payload,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+    revoked: web::Data<RevokedSet>,
+    codec: web::Data<TokenCodec>,
+    rotation: web::Data<Rotation>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
+    let now = clock.now();
+    let ts = now.unix_timestamp();
+    let (raw, token) = presented_token(&req, payload, "refresh", &codec, ts).await?;
+    if revoked.contains(&token.jti) {
+        return Err(ApiError::InvalidToken(TokenError::Blacklisted));
+    }
+    token
+        .expect_kind(TokenKind::Refresh)
+        .map_err(ApiError::InvalidToken)?;
+    let user_id = check_token_user(&req, &raw, &token, &codec, &blacklist, now).await?;
+
+    let access = codec.access_for(&token.payload, ts).map_err(mint_failed)?;
+    if !rotation.rotate_refresh_tokens {
+        return Ok(HttpResponse::Ok().json(json!({ "access": access.token })));
+    }
+    let next = codec.rotated(&token.payload, ts).map_err(mint_failed)?;
+    let outcome = blacklist
+        .send(Rotate {
+            old: presented_row(&raw, &token, user_id, now),
+            new: minted_row(&next, user_id, now),
+            blacklist_old: rotation.blacklist_after_rotation,
+            at: stored_time(now),
+        })
+        .timeout(ASK_TIMEOUT)
+        .await??;
+    if outcome == Blacklisting::AlreadyBlacklisted {
+        return Err(ApiError::InvalidToken(TokenError::Blacklisted));
+    }
+    Ok(HttpResponse::Ok().json(json!({ "access": access.token, "refresh": next.token })))
+}
+
+/// **Permissions:** anyone. `POST {"token"}` -> `{}` when the token is valid and not
+/// blacklisted (unlike simplejwt, the blacklist is always consulted, and answers 401).
+async fn verify(
+    req: HttpRequest,
+    payload: web::Payload,
+    revoked: web::Data<RevokedSet>,
+    codec: web::Data<TokenCodec>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, token) =
+        presented_token(&req, payload, "token", &codec, clock.now().unix_timestamp()).await?;
+    if revoked.contains(&token.jti) {
+        return Err(ApiError::InvalidToken(TokenError::Blacklisted));
+    }
+    Ok(HttpResponse::Ok().json(json!({})))
+}
+
+/// **Permissions:** holder of a refresh token. `POST {"refresh"}` -> `{}`; the token can no
+/// longer be refreshed (logout).
+async fn blacklist(
+    req: HttpRequest,
+    payload: web::Payload,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+    revoked: web::Data<RevokedSet>,
+    codec: web::Data<TokenCodec>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
+    let now = clock.now();
+    let (raw, token) =
+        presented_token(&req, payload, "refresh", &codec, now.unix_timestamp()).await?;
+    if revoked.contains(&token.jti) {
+        return Err(ApiError::InvalidToken(TokenError::Blacklisted));
+    }
+    token
+        .expect_kind(TokenKind::Refresh)
+        .map_err(ApiError::InvalidToken)?;
+    let user_id = match token.user_id(codec.names()) {
+        Some(id) => crate::auth::find_user(&req, id).await?.map(|u| u.id),
+        None => None,
+    };
+    let row = presented_row(&raw, &token, user_id, now);
+    let outcome = blacklist
+        .send(Blacklist {
+            token: row,
+            at: stored_time(now),
+        })
+        .timeout(ASK_TIMEOUT)
+        .await??;
+    if outcome == Blacklisting::AlreadyBlacklisted {
+        return Err(ApiError::InvalidToken(TokenError::Blacklisted));
+    }
+    Ok(HttpResponse::Ok().json(json!({})))
+}

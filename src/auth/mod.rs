@@ -1,0 +1,22 @@
+//! Who is calling: the Authorization header, password hashing and policy, the cached user
+//! state, and the request extractors built on them.
+
+mod extractor;
+mod header;
+mod password;
+pub mod policy;
+mod user_cache;
+
+pub use extractor::{AuthSettings, AuthUser, authenticate, check_user, find_user, stamp_matches};
+pub use header::bearer_token;
+pub use password::{HashError, PasswordHasher};
+pub use user_cache::{UserCache, UserSnapshot};
+
+/// A random URL-safe string of `bytes` random bytes (base64url, no padding).
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}

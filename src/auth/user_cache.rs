@@ -1,0 +1,90 @@
+//! What the request path needs to know about a user, kept in memory. The user manager fills
+//! it and invalidates it on every write it makes; entries also expire after a TTL so that
+//! writes made by another keyward instance are seen within that bound.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use time::OffsetDateTime;
+
+/// A user as the request path sees them: flags, stamp, groups and effective permissions.
+#[derive(Debug, Clone)]
+pub struct UserSnapshot {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    pub security_stamp: String,
+    pub date_joined: OffsetDateTime,
+    pub last_login: Option<OffsetDateTime>,
+    /// Group names, sorted.
+    pub groups: Vec<String>,
+    /// Effective permissions (own and groups'), as `app.codename`.
+    pub permissions: BTreeSet<String>,
+}
+
+impl UserSnapshot {
+    /// Django's `has_perm`: an inactive user has none; an active superuser has all.
+    pub fn has_perm(&self, codename: &str) -> bool {
+        self.is_active && (self.is_superuser || self.permissions.contains(codename))
+    }
+}
+
+/// Snapshots by user id.
+#[derive(Debug)]
+pub struct UserCache {
+    entries: DashMap<i64, (Instant, Arc<UserSnapshot>)>,
+    generation: AtomicU64,
+    ttl: Duration,
+}
+
+impl UserCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            entries: DashMap::new(),
+            generation: AtomicU64::new(0),
+            ttl,
+        }
+    }
+
+    /// A snapshot younger than the TTL.
+    pub fn get(&self, id: i64) -> Option<Arc<UserSnapshot>> {
+        let entry = self.entries.get(&id)?;
+        let (loaded, snapshot) = entry.value();
+        (loaded.elapsed() < self.ttl).then(|| Arc::clone(snapshot))
+    }
+
+    /// Read before loading from the database; hand it to [`Self::insert_loaded`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Stores a snapshot read from the database, unless a write invalidated anything since
+    /// `generation` was read (then the snapshot may be stale, and is dropped).
+    pub fn insert_loaded(&self, generation: u64, snapshot: Arc<UserSnapshot>) {
+        let id = snapshot.id;
+        self.entries.insert(id, (Instant::now(), snapshot));
+        if self.generation() != generation {
+            self.entries.remove(&id);
+        }
+    }
+
+    /// Forgets one user after a write that concerns them.
+    pub fn invalidate(&self, id: i64) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries.remove(&id);
+    }
+
+    /// Forgets everyone (after a write to a group or permission that many users share).
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries.clear();
+    }
+}

@@ -1,0 +1,287 @@
+//! Settings: built-in defaults, then an optional `keyward.toml`, then `KEYWARD_*` environment
+//! variables (`DATABASE_URL` is honoured too, below `KEYWARD_DATABASE_URL`). Loaded once and
+//! passed by value; nothing here is global.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+mod duration;
+
+/// The file read when `--config` / `KEYWARD_CONFIG` names none.
+pub const DEFAULT_CONFIG_FILE: &str = "keyward.toml";
+
+/// Every setting keyward reads. Field names are simplejwt's `SIMPLE_JWT` keys, lower-cased.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    // --- server ---
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// actix-web worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Largest request body accepted, in bytes (413 past it).
+    pub max_body_size: usize,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+
+    // --- database ---
+    /// `postgres://...` / `postgresql://...` or `sqlite://path/to/file.db`.
+    pub database_url: String,
+    /// Most connections the pool keeps open.
+    pub database_pool_size: u32,
+    /// How long a request waits for a connection (and a new connection for the server).
+    #[serde(with = "duration")]
+    pub database_connect_timeout: Duration,
+    /// PostgreSQL `statement_timeout` set on every connection.
+    #[serde(with = "duration")]
+    pub database_statement_timeout: Duration,
+
+    // --- passwords and users ---
+    /// bcrypt cost (4..=31); each step doubles the work.
+    pub bcrypt_cost: u32,
+    /// Threads of the user manager (bcrypt and user queries); 0 means one per core.
+    pub user_manager_threads: usize,
+    /// Shortest password accepted by signup and password changes.
+    pub password_min_length: usize,
+    /// Create `admin` with a random password, printed once, when no superuser exists.
+    pub create_default_superuser: bool,
+    /// Serve `POST /api/signup/`.
+    pub allow_signup: bool,
+    /// How long a user's state (flags, stamp, permissions) is trusted from memory before it is
+    /// read again; writes through this server invalidate it at once.
+    #[serde(with = "duration")]
+    pub user_cache_ttl: Duration,
+
+    // --- tokens (simplejwt's SIMPLE_JWT) ---
+    #[serde(with = "duration")]
+    pub access_token_lifetime: Duration,
+    #[serde(with = "duration")]
+    pub refresh_token_lifetime: Duration,
+    /// Serve `/api/token/sliding/` and `/api/token/sliding/refresh/`, and accept sliding
+    /// tokens on protected routes.
+    pub sliding_tokens: bool,
+    #[serde(with = "duration")]
+    pub sliding_token_lifetime: Duration,
+    #[serde(with = "duration")]
+    pub sliding_token_refresh_lifetime: Duration,
+    pub sliding_token_refresh_exp_claim: String,
+    pub rotate_refresh_tokens: bool,
+    pub blacklist_after_rotation: bool,
+    pub update_last_login: bool,
+    /// HS256/384/512, RS256/384/512, PS256/384/512, ES256/384, EdDSA.
+    pub algorithm: String,
+    /// HMAC secret, or PEM private key for the asymmetric algorithms. Unset with an HS
+    /// algorithm: a random key is generated on first start and kept in the database.
+    pub signing_key: Option<SecretString>,
+    /// Read `signing_key` from this file instead.
+    pub signing_key_file: Option<PathBuf>,
+    /// PEM public key for the asymmetric algorithms.
+    pub verifying_key: Option<String>,
+    /// Read `verifying_key` from this file instead.
+    pub verifying_key_file: Option<PathBuf>,
+    pub audience: Option<String>,
+    pub issuer: Option<String>,
+    #[serde(with = "duration")]
+    pub leeway: Duration,
+    /// Accepted `Authorization` schemes; the first is named in `WWW-Authenticate`.
+    pub auth_header_types: Vec<String>,
+    /// The header carrying the token.
+    pub auth_header_name: String,
+    pub user_id_claim: String,
+    pub token_type_claim: String,
+    pub jti_claim: String,
+    pub check_user_is_active: bool,
+    /// Put the user's security stamp in tokens and refuse tokens whose stamp is stale
+    /// (after a password change, deactivation or "revoke all").
+    pub check_revoke_token: bool,
+    pub revoke_token_claim: String,
+    /// User fields copied into tokens as claims: any of username, email, first_name,
+    /// last_name, is_staff, is_superuser.
+    pub token_user_claims: Vec<String>,
+
+    // --- revocation list ---
+    /// How often revocations made by other keyward instances are read from the database.
+    #[serde(with = "duration")]
+    pub blacklist_sync_interval: Duration,
+    /// How often expired entries leave the in-memory revocation list.
+    #[serde(with = "duration")]
+    pub blacklist_purge_interval: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8000".into(),
+            workers: 0,
+            max_body_size: 64 * 1024,
+            log_format: "text".into(),
+            database_url: "sqlite://keyward.db".into(),
+            database_pool_size: 10,
+            database_connect_timeout: Duration::from_secs(5),
+            database_statement_timeout: Duration::from_secs(5),
+            bcrypt_cost: 12,
+            user_manager_threads: 0,
+            password_min_length: 8,
+            create_default_superuser: true,
+            allow_signup: true,
+            user_cache_ttl: Duration::from_secs(30),
+            access_token_lifetime: Duration::from_secs(5 * 60),
+            refresh_token_lifetime: Duration::from_secs(24 * 3600),
+            sliding_tokens: false,
+            sliding_token_lifetime: Duration::from_secs(5 * 60),
+            sliding_token_refresh_lifetime: Duration::from_secs(24 * 3600),
+            sliding_token_refresh_exp_claim: "refresh_exp".into(),
+            rotate_refresh_tokens: true,
+            blacklist_after_rotation: true,
+            update_last_login: false,
+            algorithm: "HS256".into(),
+            signing_key: None,
+            signing_key_file: None,
+            verifying_key: None,
+            verifying_key_file: None,
+            audience: None,
+            issuer: None,
+            leeway: Duration::ZERO,
+            auth_header_types: vec!["Bearer".into()],
+            auth_header_name: "Authorization".into(),
+            user_id_claim: "user_id".into(),
+            token_type_claim: "token_type".into(),
+            jti_claim: "jti".into(),
+            check_user_is_active: true,
+            check_revoke_token: true,
+            revoke_token_claim: "stamp".into(),
+            token_user_claims: Vec::new(),
+            blacklist_sync_interval: Duration::from_secs(5),
+            blacklist_purge_interval: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Why settings could not be loaded or are not usable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Defaults, then the TOML file (if it exists), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let explicit = file.is_some();
+        let path = file.unwrap_or(Path::new(DEFAULT_CONFIG_FILE));
+        if explicit && !path.exists() {
+            return Err(ConfigError::Invalid(format!(
+                "config file {} does not exist",
+                path.display()
+            )));
+        }
+        let settings: Settings = Figment::new()
+            .merge(Toml::file(path))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::prefixed("KEYWARD_").ignore(&["CONFIG"]))
+            .extract()
+            .map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks that do not need a database or key material.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return invalid(format!(
+                "bcrypt_cost must be 4..=31, got {}",
+                self.bcrypt_cost
+            ));
+        }
+        for (name, value) in [
+            ("access_token_lifetime", self.access_token_lifetime),
+            ("refresh_token_lifetime", self.refresh_token_lifetime),
+            ("sliding_token_lifetime", self.sliding_token_lifetime),
+            (
+                "sliding_token_refresh_lifetime",
+                self.sliding_token_refresh_lifetime,
+            ),
+            ("user_cache_ttl", self.user_cache_ttl),
+            ("blacklist_sync_interval", self.blacklist_sync_interval),
+            ("blacklist_purge_interval", self.blacklist_purge_interval),
+        ] {
+            if value.as_secs() == 0 {
+                return invalid(format!("{name} must be at least one second"));
+            }
+        }
+        if self.auth_header_types.is_empty()
+            || self.auth_header_types.iter().any(|t| t.trim().is_empty())
+        {
+            return invalid("auth_header_types must list at least one non-empty scheme".into());
+        }
+        if actix_web::http::header::HeaderName::try_from(self.auth_header_name.as_str()).is_err() {
+            return invalid(format!(
+                "auth_header_name {:?} is not a header name",
+                self.auth_header_name
+            ));
+        }
+        let claims = [
+            &self.user_id_claim,
+            &self.token_type_claim,
+            &self.jti_claim,
+            &self.revoke_token_claim,
+            &self.sliding_token_refresh_exp_claim,
+        ];
+        if claims.iter().any(|c| c.is_empty()) {
+            return invalid("claim names must not be empty".into());
+        }
+        for (i, a) in claims.iter().enumerate() {
+            if claims[i + 1..].contains(a) || ["exp", "iat", "aud", "iss"].contains(&a.as_str()) {
+                return invalid(format!("claim name {a:?} is used twice"));
+            }
+        }
+        for claim in &self.token_user_claims {
+            if !crate::jwt::USER_CLAIM_FIELDS.contains(&claim.as_str()) {
+                return invalid(format!(
+                    "token_user_claims: unknown field {claim:?} (known: {})",
+                    crate::jwt::USER_CLAIM_FIELDS.join(", ")
+                ));
+            }
+        }
+        if self.password_min_length == 0 {
+            return invalid("password_min_length must be at least 1".into());
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return invalid(format!(
+                "log_format must be text or json, got {:?}",
+                self.log_format
+            ));
+        }
+        if self.database_pool_size == 0 {
+            return invalid("database_pool_size must be at least 1".into());
+        }
+        crate::db::DatabaseUrl::parse(&self.database_url)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Worker threads, resolving 0 to the core count.
+    pub fn worker_count(&self) -> usize {
+        resolve_threads(self.workers)
+    }
+
+    /// User manager threads, resolving 0 to the core count.
+    pub fn user_manager_thread_count(&self) -> usize {
+        resolve_threads(self.user_manager_threads)
+    }
+}
+
+fn resolve_threads(configured: usize) -> usize {
+    if configured > 0 {
+        return configured;
+    }
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}

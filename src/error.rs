@@ -1,0 +1,173 @@
+//! The JSON API's errors and their HTTP mapping, in DRF's shapes: `{"detail": ...}` with a
+//! `code` where simplejwt sends one, and `{"field": ["message"]}` for validation. Server faults
+//! are opaque: the cause is logged, never sent.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::db::DbError;
+use crate::jwt::TokenError;
+
+/// Field name -> messages, DRF's validation error body.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// One failed attempt of `AUTH_TOKEN_CLASSES`, as in simplejwt's `messages` list.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenClassMessage {
+    pub token_class: &'static str,
+    pub token_type: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 with per-field messages.
+    #[error("invalid input")]
+    Validation(FieldErrors),
+    /// 400 `{"detail": ...}`: the body could not be parsed.
+    #[error("parse error: {0}")]
+    Parse(String),
+    /// 401 without a `code` (DRF's plain `AuthenticationFailed`).
+    #[error("authentication failed: {0}")]
+    AuthenticationFailed(&'static str),
+    /// 401 `{"detail", "code"}`.
+    #[error("authentication failed: {detail}")]
+    AuthenticationCode { detail: String, code: &'static str },
+    /// 401 `{"detail":"Authentication credentials were not provided."}`.
+    #[error("not authenticated")]
+    NotAuthenticated,
+    /// 401 from a token endpoint: `{"detail": <TokenError>, "code": "token_not_valid"}`.
+    #[error("invalid token: {0}")]
+    InvalidToken(TokenError),
+    /// 401 from a protected route: no token class accepted the token.
+    #[error("token not valid for any token type")]
+    NoValidTokenType(Vec<TokenClassMessage>),
+    /// 403.
+    #[error("permission denied")]
+    PermissionDenied(String),
+    /// 404.
+    #[error("not found")]
+    NotFound,
+    /// 405 with the methods allowed.
+    #[error("method {method} not allowed")]
+    MethodNotAllowed { method: String, allow: &'static str },
+    /// 413.
+    #[error("request body too large")]
+    PayloadTooLarge { limit: usize },
+    /// 415.
+    #[error("unsupported media type {0}")]
+    UnsupportedMediaType(String),
+    /// 503: the database or an actor is unavailable right now.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a bug; the cause is logged.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn field(name: &str, message: &str) -> Self {
+        Self::Validation(BTreeMap::from([(
+            name.to_owned(),
+            vec![message.to_owned()],
+        )]))
+    }
+
+    pub fn permission_denied() -> Self {
+        Self::PermissionDenied("You do not have permission to perform this action.".into())
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::NotFound => Self::NotFound,
+            DbError::Unavailable(why) => Self::Unavailable(why),
+            DbError::Conflict(what) => Self::Internal(format!("unexpected conflict: {what}")),
+            DbError::Other(why) => Self::Internal(why),
+        }
+    }
+}
+
+impl From<actix::MailboxError> for ApiError {
+    fn from(err: actix::MailboxError) -> Self {
+        Self::Unavailable(format!("actor unavailable: {err}"))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) | Self::Parse(_) => StatusCode::BAD_REQUEST,
+            Self::AuthenticationFailed(_)
+            | Self::AuthenticationCode { .. }
+            | Self::NotAuthenticated
+            | Self::InvalidToken(_)
+            | Self::NoValidTokenType(_) => StatusCode::UNAUTHORIZED,
+            Self::PermissionDenied(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        match self {
+            Self::Unavailable(why) => tracing::warn!(cause = %why, "answering 503"),
+            Self::Internal(why) => tracing::error!(cause = %why, "answering 500"),
+            _ => {}
+        }
+        let body = match self {
+            Self::Validation(fields) => json!(fields),
+            Self::Parse(detail) => json!({ "detail": detail }),
+            Self::AuthenticationFailed(detail) => json!({ "detail": detail }),
+            Self::AuthenticationCode { detail, code } => json!({ "detail": detail, "code": code }),
+            Self::NotAuthenticated => {
+                json!({ "detail": "Authentication credentials were not provided." })
+            }
+            Self::InvalidToken(err) => {
+                json!({ "detail": err.to_string(), "code": "token_not_valid" })
+            }
+            Self::NoValidTokenType(messages) => json!({
+                "detail": "Given token not valid for any token type",
+                "code": "token_not_valid",
+                "messages": messages,
+            }),
+            Self::PermissionDenied(detail) => json!({ "detail": detail }),
+            Self::NotFound => json!({ "detail": "Not found." }),
+            Self::MethodNotAllowed { method, .. } => {
+                json!({ "detail": format!("Method \"{method}\" not allowed.") })
+            }
+            Self::PayloadTooLarge { limit } => json!({
+                "detail": format!("Request body is larger than {limit} bytes."),
+                "code": "payload_too_large",
+            }),
+            Self::UnsupportedMediaType(media) => {
+                json!({ "detail": format!("Unsupported media type \"{media}\" in request.") })
+            }
+            Self::Unavailable(_) => json!({
+                "detail": "Service temporarily unavailable, try again later.",
+                "code": "service_unavailable",
+            }),
+            Self::Internal(_) => {
+                json!({ "detail": "A server error occurred.", "code": "server_error" })
+            }
+        };
+        let mut response = HttpResponse::build(status);
+        if let Self::MethodNotAllowed { allow, .. } = self {
+            response.insert_header((header::ALLOW, *allow));
+        }
+        if let Self::Unavailable(_) = self {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        response.json(body)
+    }
+}

@@ -1,0 +1,384 @@
+//! Minting and decoding with one pinned algorithm. Claim names come from settings; times are
+//! whole epoch seconds handed in by the caller.
+
+use jsonwebtoken::{Header, Validation};
+use serde_json::{Map, Value};
+
+use super::{SigningKeys, TokenError, TokenKind};
+use crate::config::Settings;
+
+/// The configurable claim names.
+#[derive(Debug, Clone)]
+pub struct ClaimNames {
+    pub user_id: String,
+    pub token_type: String,
+    pub jti: String,
+    pub revoke: String,
+    pub refresh_exp: String,
+}
+
+/// Who a token is minted for.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub user_id: i64,
+    pub stamp: String,
+    /// Extra claims (user fields), in order.
+    pub claims: Vec<(String, Value)>,
+}
+
+/// A freshly signed token.
+#[derive(Debug, Clone)]
+pub struct Minted {
+    pub token: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// The signed claims, from which derived tokens copy.
+    pub payload: Map<String, Value>,
+}
+
+/// A token whose signature and times were checked.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub payload: Map<String, Value>,
+    pub jti: String,
+    pub exp: i64,
+    token_type: Option<String>,
+}
+
+impl Decoded {
+    /// simplejwt's `verify_token_type`.
+    pub fn expect_kind(&self, kind: TokenKind) -> Result<(), TokenError> {
+        match self.token_type.as_deref() {
+            None => Err(TokenError::NoType),
+            Some(t) if t == kind.as_str() => Ok(()),
+            Some(_) => Err(TokenError::WrongType),
+        }
+    }
+
+    /// The user id claim, as a string or a number.
+    pub fn user_id(&self, names: &ClaimNames) -> Option<i64> {
+        match self.payload.get(&names.user_id)? {
+            Value::String(s) => s.parse().ok(),
+            Value::Number(n) => n.as_i64(),
+            _ => None,
+        }
+    }
+
+    /// Whether the payload carries a user id claim at all.
+    pub fn has_user_id(&self, names: &ClaimNames) -> bool {
+        self.payload
+            .get(&names.user_id)
+            .is_some_and(|v| !v.is_null())
+    }
+
+    pub fn stamp(&self, names: &ClaimNames) -> Option<&str> {
+        self.payload.get(&names.revoke)?.as_str()
+    }
+}
+
+/// Encodes and decodes every kind of token.
+pub struct TokenCodec {
+    keys: SigningKeys,
+    header: Header,
+    validation: Validation,
+    names: ClaimNames,
+    access_lifetime: i64,
+    refresh_lifetime: i64,
+    sliding_lifetime: i64,
+    sliding_refresh_lifetime: i64,
+    audience: Option<String>,
+    issuer: Option<String>,
+    leeway: i64,
+    check_revoke: bool,
+    user_claims: Vec<String>,
+}
+
+/// Claims a derived token never copies from its parent (simplejwt's `no_copy_claims`).
+fn is_copied(names: &ClaimNames, key: &str) -> bool {
+    key != names.token_type
+        && key != names.jti
+        && !matches!(key, "exp" | "iat" | "jti" | "aud" | "iss")
+}
+
+impl TokenCodec {
+    pub fn new(settings: &Settings, keys: SigningKeys) -> Self {
+        let mut validation = Validation::new(keys.algorithm);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.leeway = 0;
+        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4);
+        Self {
+            header: Header::new(keys.algorithm),
+            keys,
+            validation,
+            names: ClaimNames {
+                user_id: settings.user_id_claim.clone(),
+                token_type: settings.token_type_claim.clone(),
+                jti: settings.jti_claim.clone(),
+                revoke: settings.revoke_token_claim.clone(),
+                refresh_exp: settings.sliding_token_refresh_exp_claim.clone(),
+            },
+            access_lifetime: secs(settings.access_token_lifetime),
+            refresh_lifetime: secs(settings.refresh_token_lifetime),
+            sliding_lifetime: secs(settings.sliding_token_lifetime),
+            sliding_refresh_lifetime: secs(settings.sliding_token_refresh_lifetime),
+            audience: settings.audience.clone(),
+            issuer: settings.issuer.clone(),
+            leeway: secs(settings.leeway),
+            check_revoke: settings.check_revoke_token,
+            user_claims: settings.token_user_claims.clone(),
+        }
+    }
+
+    pub fn names(&self) -> &ClaimNames {
+        &self.names
+    }
+
+    pub fn check_revoke(&self) -> bool {
+        self.check_revoke
+    }
+
+    /// The user fields (`token_user_claims`) copied into new tokens.
+    pub fn user_claims(&self) -> &[String] {
+        &self.user_claims
+    }
+
+    /// A refresh token for the subject.
+    pub fn mint_refresh(&self, subject: &Subject, now: i64) -> Result<Minted, String> {
+        self.sign(
+            self.fresh(
+                TokenKind::Refresh,
+                now + self.refresh_lifetime,
+                now,
+                subject_claims(self, subject),
+            ),
+            now,
+        )
+    }
+
+    /// A sliding token for the subject.
+    pub fn mint_sliding(&self, subject: &Subject, now: i64) -> Result<Minted, String> {
+        let mut claims = Map::new();
+        claims.insert(
+            self.names.refresh_exp.clone(),
+            Value::from(now + self.sliding_refresh_lifetime),
+        );
+        claims.extend(subject_claims(self, subject));
+        self.sign(
+            self.fresh(TokenKind::Sliding, now + self.sliding_lifetime, now, claims),
+            now,
+        )
+    }
+
+    /// The access token a refresh token grants: its claims, a new id and times.
+    pub fn access_for(&self, refresh: &Map<String, Value>, now: i64) -> Result<Minted, String> {
+        self.sign(
+            self.fresh(
+                TokenKind::Access,
+                now + self.access_lifetime,
+                now,
+                self.copied(refresh),
+            ),
+            now,
+        )
+    }
+
+    /// The successor of a rotated refresh token: same claims, new id and times.
+    pub fn rotated(&self, refresh: &Map<String, Value>, now: i64) -> Result<Minted, String> {
+        self.sign(
+            self.fresh(
+                TokenKind::Refresh,
+                now + self.refresh_lifetime,
+                now,
+                self.copied(refresh),
+            ),
+            now,
+        )
+    }
+
+    /// A sliding token renewed: same id and `refresh_exp`, new `exp` and `iat`.
+    pub fn slid(&self, sliding: &Decoded, now: i64) -> Result<Minted, String> {
+        let mut payload = Map::new();
+        payload.insert(
+            self.names.token_type.clone(),
+            Value::from(TokenKind::Sliding.as_str()),
+        );
+        payload.insert("exp".into(), Value::from(now + self.sliding_lifetime));
+        payload.insert("iat".into(), Value::from(now));
+        payload.insert(self.names.jti.clone(), Value::from(sliding.jti.clone()));
+        payload.extend(self.copied(&sliding.payload));
+        self.sign(payload, now)
+    }
+
+    fn copied(&self, parent: &Map<String, Value>) -> Map<String, Value> {
+        parent
+            .iter()
+            .filter(|(k, _)| is_copied(&self.names, k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// simplejwt's key order: type, exp, iat, jti, then the rest.
+    fn fresh(
+        &self,
+        kind: TokenKind,
+        exp: i64,
+        now: i64,
+        rest: Map<String, Value>,
+    ) -> Map<String, Value> {
+        let mut payload = Map::new();
+        payload.insert(self.names.token_type.clone(), Value::from(kind.as_str()));
+        payload.insert("exp".into(), Value::from(exp));
+        payload.insert("iat".into(), Value::from(now));
+        payload.insert(self.names.jti.clone(), Value::from(new_jti()));
+        payload.extend(rest);
+        payload
+    }
+
+    fn sign(&self, mut payload: Map<String, Value>, now: i64) -> Result<Minted, String> {
+        if let Some(aud) = &self.audience {
+            payload.insert("aud".into(), Value::from(aud.clone()));
+        }
+        if let Some(iss) = &self.issuer {
+            payload.insert("iss".into(), Value::from(iss.clone()));
+        }
+        let jti = payload
+            .get(&self.names.jti)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let exp = payload.get("exp").and_then(Value::as_i64).unwrap_or(now);
+        let token = jsonwebtoken::encode(&self.header, &payload, &self.keys.encoding)
+            .map_err(|e| e.to_string())?;
+        Ok(Minted {
+            token,
+            jti,
+            iat: now,
+            exp,
+            payload,
+        })
+    }
+
+    /// Verifies signature, algorithm and times, then the presence of `exp` and the id, in
+    /// simplejwt's order. The type is checked by the caller with [`Decoded::expect_kind`],
+    /// after the blacklist where that applies.
+    pub fn decode(&self, token: &str, now: i64) -> Result<Decoded, TokenError> {
+        let data = jsonwebtoken::decode::<Map<String, Value>>(
+            token,
+            &self.keys.decoding,
+            &self.validation,
+        )
+        .map_err(|_| TokenError::Invalid)?;
+        let payload = data.claims;
+        self.check_registered_claims(&payload, now)?;
+        let exp = match payload.get("exp") {
+            None => return Err(TokenError::MissingClaim("exp".into())),
+            Some(value) => epoch(value).ok_or(TokenError::Invalid)?,
+        };
+        if exp <= now - self.leeway {
+            return Err(TokenError::Expired);
+        }
+        let jti = match payload.get(&self.names.jti) {
+            Some(Value::String(jti)) if !jti.is_empty() => jti.clone(),
+            _ => return Err(TokenError::NoId),
+        };
+        let token_type = payload
+            .get(&self.names.token_type)
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(Decoded {
+            payload,
+            jti,
+            exp,
+            token_type,
+        })
+    }
+
+    /// PyJWT's checks that fail as "Token is invalid": `iat`/`nbf` in the future, audience,
+    /// issuer, and the string-typed `jti`/`sub`.
+    fn check_registered_claims(
+        &self,
+        payload: &Map<String, Value>,
+        now: i64,
+    ) -> Result<(), TokenError> {
+        for claim in ["iat", "nbf"] {
+            if let Some(value) = payload.get(claim) {
+                let at = epoch(value).ok_or(TokenError::Invalid)?;
+                if at > now + self.leeway {
+                    return Err(TokenError::Invalid);
+                }
+            }
+        }
+        for claim in ["jti", "sub"] {
+            if payload.get(claim).is_some_and(|v| !v.is_string()) {
+                return Err(TokenError::Invalid);
+            }
+        }
+        if let Some(expected) = &self.audience {
+            let ok = match payload.get("aud") {
+                Some(Value::String(aud)) => aud == expected,
+                Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(expected)),
+                _ => false,
+            };
+            if !ok {
+                return Err(TokenError::Invalid);
+            }
+        }
+        if let Some(expected) = &self.issuer {
+            if payload.get("iss").and_then(Value::as_str) != Some(expected) {
+                return Err(TokenError::Invalid);
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a sliding token's refresh deadline.
+    pub fn check_refresh_exp(&self, token: &Decoded, now: i64) -> Result<(), TokenError> {
+        let name = &self.names.refresh_exp;
+        let deadline = token
+            .payload
+            .get(name)
+            .ok_or_else(|| TokenError::MissingClaim(name.clone()))?;
+        let deadline = epoch(deadline).ok_or(TokenError::Invalid)?;
+        if deadline <= now - self.leeway {
+            return Err(TokenError::ClaimExpired(name.clone()));
+        }
+        Ok(())
+    }
+}
+
+fn subject_claims(codec: &TokenCodec, subject: &Subject) -> Map<String, Value> {
+    let mut claims = Map::new();
+    claims.insert(
+        codec.names.user_id.clone(),
+        Value::from(subject.user_id.to_string()),
+    );
+    if codec.check_revoke {
+        claims.insert(
+            codec.names.revoke.clone(),
+            Value::from(subject.stamp.clone()),
+        );
+    }
+    for (name, value) in &subject.claims {
+        claims.insert(name.clone(), value.clone());
+    }
+    claims
+}
+
+/// A number of seconds since the epoch; fractions are dropped, as simplejwt does.
+fn epoch(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        _ => None,
+    }
+}
+
+/// 32 lowercase hex characters, as simplejwt's `uuid4().hex`.
+fn new_jti() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

@@ -1,0 +1,16 @@
+//! keyward: a JWT authentication and authorization server speaking
+//! djangorestframework-simplejwt's wire contract.
+
+pub mod actors;
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod jwt;
+pub mod prepare;
+pub mod startup;
+pub mod superuser;
+pub mod telemetry;

@@ -1,0 +1,7 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    keyward::cli::run(keyward::cli::Cli::parse())
+}

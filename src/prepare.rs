@@ -1,0 +1,111 @@
+//! The blocking work done once before the server accepts requests: migrations, the signing
+//! key, the revocation list and the first superuser.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use time::OffsetDateTime;
+
+use crate::actors::revoked::RevokedSet;
+use crate::actors::token_blacklist::remember;
+use crate::auth::{HashError, PasswordHasher};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::models::{secret, token};
+use crate::db::{DbConn, DbError, DbPool, migrations, stored_time};
+use crate::jwt::{KeyError, SigningKeys, needs_generated_secret};
+use crate::superuser;
+
+/// Name of the generated HMAC key in `server_secrets`.
+const SIGNING_KEY_NAME: &str = "jwt_signing_key";
+
+pub struct Prepared {
+    pub keys: SigningKeys,
+    pub revoked: RevokedSet,
+    /// When `revoked` was read.
+    pub loaded_at: OffsetDateTime,
+    pub dummy_hash: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("cannot use the database: {0}")]
+    Database(#[from] DbError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] KeyError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(
+        "the stored signing key is corrupt ({0}); delete the row jwt_signing_key from server_secrets to generate a new one"
+    )]
+    CorruptKey(String),
+}
+
+pub fn prepare(
+    settings: &Settings,
+    pool: &DbPool,
+    clock: &Clock,
+) -> Result<Prepared, PrepareError> {
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let applied = migrations::run_pending(&mut conn)?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "database migrations applied");
+    }
+    let keys = signing_keys(settings, &mut conn, clock.now())?;
+    let loaded_at = clock.now();
+    let rows = token::revoked_live(&mut conn, stored_time(loaded_at), None)?;
+    let revoked = RevokedSet::with_capacity(rows.len());
+    remember(&revoked, &rows);
+    tracing::info!(revoked = revoked.len(), "revocation list loaded");
+
+    let hasher = PasswordHasher::new(settings.bcrypt_cost);
+    if settings.create_default_superuser {
+        if let Some(created) = superuser::ensure_default(&mut conn, &hasher, clock.now())? {
+            announce_default_superuser(settings, &created);
+        }
+    }
+    Ok(Prepared {
+        keys,
+        revoked,
+        loaded_at,
+        dummy_hash: hasher.dummy_hash()?,
+    })
+}
+
+/// The configured keys, or the HMAC key kept in the database (generated on first start).
+pub fn signing_keys(
+    settings: &Settings,
+    conn: &mut DbConn,
+    now: OffsetDateTime,
+) -> Result<SigningKeys, PrepareError> {
+    if !needs_generated_secret(settings) {
+        return Ok(SigningKeys::from_settings(settings, None)?);
+    }
+    let (stored, created) =
+        secret::get_or_create(conn, SIGNING_KEY_NAME, stored_time(now), || {
+            let mut bytes = [0u8; 64];
+            rand::rng().fill_bytes(&mut bytes);
+            URL_SAFE_NO_PAD.encode(bytes)
+        })?;
+    if created {
+        tracing::info!(
+            "no signing_key configured: generated a random 512-bit key and stored it in the database"
+        );
+    } else {
+        tracing::info!("no signing_key configured: using the generated key stored in the database");
+    }
+    let secret = URL_SAFE_NO_PAD
+        .decode(stored.trim())
+        .map_err(|e| PrepareError::CorruptKey(e.to_string()))?;
+    Ok(SigningKeys::from_settings(settings, Some(&secret))?)
+}
+
+fn announce_default_superuser(settings: &Settings, created: &superuser::Created) {
+    // Printed once, to the terminal only: never a log line.
+    println!(
+        "\n  keyward created the superuser {:?} with the password:\n\n      {}\n\n  \
+         It is shown this once. Sign in at http://{}/api/token/ (or the console) and change it.\n",
+        created.username, created.password, settings.bind
+    );
+    tracing::info!(username = %created.username, "default superuser created (password printed to the terminal once)");
+}

@@ -1,0 +1,201 @@
+//! `Application::build(settings)`: prepares the database and keys, starts the actors once,
+//! binds the listener (port 0 in tests) and wires the routes.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix::{Actor, Addr, SyncArbiter};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+
+use crate::actors::revoked::RevokedSet;
+use crate::actors::token_blacklist::TokenBlacklist;
+use crate::actors::token_store::TokenStore;
+use crate::actors::user_manager::{UserManager, UserPolicy};
+use crate::api::body::BodyLimit;
+use crate::api::{self, Mounts};
+use crate::auth::{AuthSettings, PasswordHasher, UserCache};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{DatabaseUrl, DbPool, build_pool};
+use crate::jwt::TokenCodec;
+use crate::prepare::{Prepared, prepare};
+
+/// A bound, not yet running server.
+pub struct Application {
+    server: Server,
+    port: u16,
+    pool: DbPool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Url(#[from] crate::db::UrlError),
+    #[error(transparent)]
+    Prepare(#[from] crate::prepare::PrepareError),
+    #[error("cannot listen on {bind}: {cause}")]
+    Bind { bind: String, cause: std::io::Error },
+    #[error("startup: {0}")]
+    Other(String),
+}
+
+/// The state handlers share, built once for all workers.
+#[derive(Clone)]
+struct Shared {
+    codec: web::Data<TokenCodec>,
+    revoked: web::Data<RevokedSet>,
+    cache: web::Data<UserCache>,
+    users: web::Data<Addr<UserManager>>,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+    auth: web::Data<AuthSettings>,
+    pool: web::Data<DbPool>,
+    clock: web::Data<Clock>,
+    body_limit: web::Data<BodyLimit>,
+    rotation: web::Data<api::Rotation>,
+    password_rules: web::Data<api::PasswordRules>,
+    mounts: Mounts,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Clock::default()).await
+    }
+
+    /// As [`Self::build`], with a clock tests can move.
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+        settings.validate()?;
+        let url = DatabaseUrl::parse(&settings.database_url)?;
+        let pool = build_pool(
+            &url,
+            settings.database_pool_size,
+            settings.database_connect_timeout,
+            settings.database_statement_timeout,
+        )
+        .map_err(|e| StartupError::Other(e.to_string()))?;
+        tracing::info!(database = %url.redacted(), "using database");
+
+        let prepared = {
+            let (settings, pool, clock) = (settings.clone(), pool.clone(), clock.clone());
+            web::block(move || prepare(&settings, &pool, &clock))
+                .await
+                .map_err(|e| StartupError::Other(e.to_string()))??
+        };
+        let Prepared {
+            keys,
+            revoked,
+            loaded_at,
+            dummy_hash,
+        } = prepared;
+
+        let listener = TcpListener::bind(&settings.bind).map_err(|cause| StartupError::Bind {
+            bind: settings.bind.clone(),
+            cause,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError::Other(e.to_string()))?
+            .port();
+
+        let revoked = Arc::new(revoked);
+        let cache = Arc::new(UserCache::new(settings.user_cache_ttl));
+        let policy = UserPolicy {
+            hasher: PasswordHasher::new(settings.bcrypt_cost),
+            dummy_hash: dummy_hash.into(),
+            update_last_login: settings.update_last_login,
+            check_user_is_active: settings.check_user_is_active,
+        };
+        let users = {
+            let (pool, cache) = (pool.clone(), Arc::clone(&cache));
+            SyncArbiter::start(settings.user_manager_thread_count(), move || {
+                UserManager::new(pool.clone(), Arc::clone(&cache), policy.clone())
+            })
+        };
+        let store_threads = match url {
+            DatabaseUrl::Sqlite(_) => 1,
+            DatabaseUrl::Postgres(_) => 4,
+        };
+        let store = {
+            let pool = pool.clone();
+            SyncArbiter::start(store_threads, move || TokenStore::new(pool.clone()))
+        };
+        let blacklist = TokenBlacklist::new(
+            Arc::clone(&revoked),
+            store,
+            clock.clone(),
+            (
+                settings.blacklist_sync_interval,
+                settings.blacklist_purge_interval,
+            ),
+            loaded_at,
+        )
+        .start();
+
+        let shared = Shared {
+            codec: web::Data::new(TokenCodec::new(&settings, keys)),
+            revoked: web::Data::from(revoked),
+            cache: web::Data::from(cache),
+            users: web::Data::new(users),
+            blacklist: web::Data::new(blacklist),
+            auth: web::Data::new(AuthSettings::from_settings(&settings)),
+            pool: web::Data::new(pool.clone()),
+            clock: web::Data::new(clock),
+            body_limit: web::Data::new(BodyLimit(settings.max_body_size)),
+            rotation: web::Data::new(api::Rotation {
+                rotate_refresh_tokens: settings.rotate_refresh_tokens,
+                blacklist_after_rotation: settings.blacklist_after_rotation,
+            }),
+            password_rules: web::Data::new(api::PasswordRules {
+                min_length: settings.password_min_length,
+            }),
+            mounts: Mounts {
+                sliding_tokens: settings.sliding_tokens,
+                signup: settings.allow_signup,
+            },
+        };
+        let server = HttpServer::new(move || {
+            let s = shared.clone();
+            App::new()
+                .wrap(from_fn(api::add_challenge))
+                .wrap(TracingLogger::default())
+                .app_data(s.codec)
+                .app_data(s.revoked)
+                .app_data(s.cache)
+                .app_data(s.users)
+                .app_data(s.blacklist)
+                .app_data(s.auth)
+                .app_data(s.pool)
+                .app_data(s.clock)
+                .app_data(s.body_limit)
+                .app_data(s.rotation)
+                .app_data(s.password_rules)
+                .configure(api::config(s.mounts))
+                .default_service(web::to(api::not_found))
+        })
+        .workers(settings.worker_count())
+        .listen(listener)
+        .map_err(|cause| StartupError::Bind {
+            bind: settings.bind.clone(),
+            cause,
+        })?
+        .run();
+        Ok(Self { server, port, pool })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The pool the server uses (tests check the store's invariants through it).
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
