@@ -1,4 +1,5 @@
 //! One integration binary: the real application on a real port, per-test databases.
 
+mod faults;
 mod helpers;
 mod token_obtain;

@@ -1,0 +1,111 @@
+//! Database faults: requests get a clear 503 while the database is unusable, and the server
+//! recovers by itself once it is back.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, json_of, spawn_app_with};
+
+/// Makes the app's database unusable until dropped.
+enum Outage {
+    /// PostgreSQL: connections refused and existing ones terminated.
+    Postgres { admin_url: String, name: String },
+    /// SQLite: another connection holds the write lock.
+    Sqlite(#[allow(dead_code)] SqliteConnection),
+}
+
+impl Outage {
+    fn start(app: &TestApp) -> Self {
+        let url = app.settings.database_url.clone();
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let mut conn = SqliteConnection::establish(path).unwrap_or_else(|e| panic!("{e}"));
+            conn.batch_execute("BEGIN EXCLUSIVE")
+                .unwrap_or_else(|e| panic!("{e}"));
+            return Self::Sqlite(conn);
+        }
+        let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_default();
+        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+        let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{e}"));
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+        Self::Postgres { admin_url, name }
+    }
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin_url, name } = self {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ =
+                    admin.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_database_outage_gives_503_and_the_server_recovers_by_itself() {
+    let app = spawn_app_with(|s| {
+        s.database_connect_timeout = Duration::from_secs(1);
+        s.database_statement_timeout = Duration::from_millis(500);
+    })
+    .await;
+    app.create_user("alice");
+    let (_, access) = app.login("alice", PASSWORD).await;
+
+    let outage = Outage::start(&app);
+    let (status, body) = json_of(
+        app.post_json(
+            "/api/token/",
+            &json!({"username": "alice", "password": PASSWORD}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "login during the outage: {body}"
+    );
+    assert_eq!(body["code"], "service_unavailable");
+    if matches!(outage, Outage::Postgres { .. }) {
+        let (status, body) = json_of(app.get("/health/ready", None).await).await;
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "readiness during the outage: {body}"
+        );
+    }
+    // Protected routes keep working from memory for users already seen.
+    assert_eq!(app.me(&access).await.status(), StatusCode::OK);
+    drop(outage);
+
+    let mut recovered = None;
+    for _ in 0..20 {
+        let response = app
+            .post_json(
+                "/api/token/",
+                &json!({"username": "alice", "password": PASSWORD}),
+            )
+            .await;
+        if response.status() == StatusCode::OK {
+            recovered = Some(response);
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        recovered.is_some(),
+        "login never recovered after the database came back"
+    );
+    let (status, _) = json_of(app.get("/health/ready", None).await).await;
+    assert_eq!(status, StatusCode::OK);
+}
