@@ -52,6 +52,12 @@ pub enum ApiError {
     /// 404.
     #[error("not found")]
     NotFound,
+    /// 404 naming the model looked up (`No User matches the given query.`).
+    #[error("no {0} matches")]
+    NoMatch(&'static str),
+    /// 404 for a page past the end (`Invalid page.`).
+    #[error("invalid page")]
+    InvalidPage,
     /// 405 with the methods allowed.
     #[error("method {method} not allowed")]
     MethodNotAllowed { method: String, allow: &'static str },
@@ -71,10 +77,7 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn field(name: &str, message: &str) -> Self {
-        Self::Validation(BTreeMap::from([(
-            name.to_owned(),
-            vec![message.to_owned()],
-        )]))
+        Self::Validation(BTreeMap::from([(name.to_owned(), vec![message.to_owned()])]))
     }
 
     pub fn permission_denied() -> Self {
@@ -109,7 +112,7 @@ impl ResponseError for ApiError {
             | Self::InvalidToken(_)
             | Self::NoValidTokenType(_) => StatusCode::UNAUTHORIZED,
             Self::PermissionDenied(_) => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::NoMatch(_) | Self::InvalidPage => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -143,6 +146,8 @@ impl ResponseError for ApiError {
             }),
             Self::PermissionDenied(detail) => json!({ "detail": detail }),
             Self::NotFound => json!({ "detail": "Not found." }),
+            Self::NoMatch(model) => json!({ "detail": format!("No {model} matches the given query.") }),
+            Self::InvalidPage => json!({ "detail": "Invalid page." }),
             Self::MethodNotAllowed { method, .. } => {
                 json!({ "detail": format!("Method \"{method}\" not allowed.") })
             }

@@ -2,9 +2,11 @@
 //! the token store (blocking token writes) and the token blacklist (the in-memory revocation
 //! list, kept in step with the database on timers). Handlers reach them only by messages.
 
+pub mod group_admin;
 pub mod revoked;
 pub mod token_blacklist;
 pub mod token_store;
+pub mod user_admin;
 pub mod user_manager;
 
 use std::time::Duration;

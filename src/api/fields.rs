@@ -11,6 +11,19 @@ pub const REQUIRED: &str = "This field is required.";
 pub const NOT_NULL: &str = "This field may not be null.";
 pub const NOT_BLANK: &str = "This field may not be blank.";
 pub const NOT_STRING: &str = "Not a valid string.";
+pub const NOT_BOOLEAN: &str = "Must be a valid boolean.";
+
+fn python_type(value: &Value) -> &'static str {
+    match value {
+        Value::String(_) => "str",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::Bool(_) => "bool",
+        Value::Object(_) => "dict",
+        Value::Array(_) => "list",
+        Value::Null => "NoneType",
+    }
+}
 
 /// How a field's text is cleaned before the blank check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +55,60 @@ impl Fields {
         }
     }
 
+    /// A string field that may be absent (`None`) or blank.
+    pub fn optional(&mut self, data: &FormData, name: &str, trim: Trim) -> Option<String> {
+        match text(data.get(name), trim) {
+            Ok(value) => value,
+            Err(message) => {
+                self.add(name, message);
+                None
+            }
+        }
+    }
+
+    /// An optional DRF `BooleanField`: true/false, 1/0, and their usual spellings as text.
+    pub fn optional_bool(&mut self, data: &FormData, name: &str) -> Option<bool> {
+        let parsed = match data.get(name)? {
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) if n.as_i64() == Some(1) => Some(true),
+            Value::Number(n) if n.as_i64() == Some(0) => Some(false),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" | "y" | "t" => Some(true),
+                "false" | "0" | "no" | "off" | "n" | "f" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.add(name, NOT_BOOLEAN);
+        }
+        parsed
+    }
+
+    /// An optional list of non-blank strings (names or codenames).
+    pub fn optional_list(&mut self, data: &FormData, name: &str) -> Option<Vec<String>> {
+        let Value::Array(items) = data.get(name)? else {
+            let kind = data.get(name).map_or("null", python_type);
+            self.add(name, format!("Expected a list of items but got type \"{kind}\"."));
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_owned()),
+                _ => {
+                    self.add(name, NOT_STRING);
+                    return None;
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Some(out)
+    }
+
     pub fn add(&mut self, name: &str, message: impl Into<String>) {
-        self.errors
-            .entry(name.to_owned())
-            .or_default()
-            .push(message.into());
+        self.errors.entry(name.to_owned()).or_default().push(message.into());
     }
 
     pub fn has_error(&self, name: &str) -> bool {
@@ -55,11 +117,7 @@ impl Fields {
 
     /// `Ok` when no field failed, else the 400 naming every failure.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
     }
 
     fn error(&mut self, name: &str, message: &str) -> String {

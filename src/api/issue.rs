@@ -15,7 +15,7 @@ use crate::jwt::{Decoded, Minted, Subject, TokenCodec};
 
 /// The claims a user's tokens carry.
 pub fn subject(user: &UserSnapshot, codec: &TokenCodec) -> Subject {
-    let claims = codec
+    let mut claims: Vec<(String, Value)> = codec
         .user_claims()
         .iter()
         .map(|field| {
@@ -31,11 +31,14 @@ pub fn subject(user: &UserSnapshot, codec: &TokenCodec) -> Subject {
             (field.clone(), value)
         })
         .collect();
-    Subject {
-        user_id: user.id,
-        stamp: user.security_stamp.clone(),
-        claims,
+    let (groups_claim, permissions_claim) = codec.role_claims();
+    if let Some(name) = groups_claim {
+        claims.push((name.to_owned(), Value::from(user.groups.clone())));
     }
+    if let Some(name) = permissions_claim {
+        claims.push((name.to_owned(), Value::from(user.permissions.iter().cloned().collect::<Vec<_>>())));
+    }
+    Subject { user_id: user.id, stamp: user.security_stamp.clone(), claims }
 }
 
 fn at(epoch: i64, fallback: OffsetDateTime) -> PrimitiveDateTime {
@@ -54,17 +57,8 @@ pub fn minted_row(minted: &Minted, user_id: Option<i64>, now: OffsetDateTime) ->
 }
 
 /// The outstanding-list row of a token presented by a client.
-pub fn presented_row(
-    raw: &str,
-    token: &Decoded,
-    user_id: Option<i64>,
-    now: OffsetDateTime,
-) -> NewOutstanding {
-    let iat = token
-        .payload
-        .get("iat")
-        .and_then(Value::as_i64)
-        .unwrap_or(now.unix_timestamp());
+pub fn presented_row(raw: &str, token: &Decoded, user_id: Option<i64>, now: OffsetDateTime) -> NewOutstanding {
+    let iat = token.payload.get("iat").and_then(Value::as_i64).unwrap_or(now.unix_timestamp());
     NewOutstanding {
         user_id,
         jti: token.jti.clone(),
@@ -86,15 +80,8 @@ pub async fn issue_pair(
     now: OffsetDateTime,
 ) -> Result<(Minted, Minted), ApiError> {
     let ts = now.unix_timestamp();
-    let refresh = codec
-        .mint_refresh(&subject(user, codec), ts)
-        .map_err(mint_failed)?;
-    let access = codec
-        .access_for(&refresh.payload, ts)
-        .map_err(mint_failed)?;
-    blacklist
-        .send(Record(minted_row(&refresh, Some(user.id), now)))
-        .timeout(ASK_TIMEOUT)
-        .await??;
+    let refresh = codec.mint_refresh(&subject(user, codec), ts).map_err(mint_failed)?;
+    let access = codec.access_for(&refresh.payload, ts).map_err(mint_failed)?;
+    blacklist.send(Record(minted_row(&refresh, Some(user.id), now))).timeout(ASK_TIMEOUT).await??;
     Ok((refresh, access))
 }

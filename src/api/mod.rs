@@ -3,16 +3,21 @@
 
 pub mod body;
 mod challenge;
+mod check;
 mod endpoint;
 mod fields;
+mod groups;
 mod health;
 mod issue;
 mod me;
 mod multipart;
+mod pagination;
+mod permissions;
 mod signup;
 mod sliding;
 mod token;
 mod user_view;
+mod users;
 
 use actix_web::web;
 
@@ -41,6 +46,10 @@ pub fn config(mounts: Mounts) -> impl FnOnce(&mut web::ServiceConfig) {
             signup::config(cfg);
         }
         me::config(cfg);
+        users::config(cfg);
+        groups::config(cfg);
+        permissions::config(cfg);
+        check::config(cfg);
         health::config(cfg);
     }
 }
@@ -53,6 +62,7 @@ pub fn user_error(err: UserError) -> ApiError {
         }
         UserError::Invalid(fields) => ApiError::Validation(fields),
         UserError::NotFound => ApiError::NotFound,
+        UserError::Forbidden(detail) => ApiError::PermissionDenied(detail.to_owned()),
         UserError::Db(db) => db.into(),
         UserError::Hash(err) => ApiError::Internal(err.to_string()),
     }

@@ -2,14 +2,21 @@
 //! state, and the request extractors built on them.
 
 mod extractor;
+mod guard;
 mod header;
 mod password;
+pub mod permissions;
 pub mod policy;
 mod user_cache;
 
 pub use extractor::{AuthSettings, AuthUser, authenticate, check_user, find_user, stamp_matches};
+pub use guard::{Acting, Allowed, StaffUser, SuperUser};
 pub use header::bearer_token;
 pub use password::{HashError, PasswordHasher};
+pub use permissions::{
+    AllowAny, And, Caller, IsAdminUser, IsAuthenticated, IsAuthenticatedOrReadOnly, IsSuperUser, Model,
+    ModelPermissions, Not, Or, PermissionList, Policy, RequirePermissions,
+};
 pub use user_cache::{UserCache, UserSnapshot};
 
 /// A random URL-safe string of `bytes` random bytes (base64url, no padding).

@@ -5,9 +5,8 @@ use std::collections::BTreeSet;
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use crate::db::schema::{
-    group_permissions, groups, permissions, user_groups, user_permissions, users,
-};
+use super::{Page, contains_pattern, lower};
+use crate::db::schema::{group_permissions, groups, permissions, user_groups, user_permissions, users};
 use crate::db::{DbConn, DbError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -50,9 +49,7 @@ pub struct Memberships {
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, DbError> {
-    Ok(
-        crate::with_conn!(conn, c => users::table.find(id).select(User::as_select()).first(c).optional())?,
-    )
+    Ok(crate::with_conn!(conn, c => users::table.find(id).select(User::as_select()).first(c).optional())?)
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<User>, DbError> {
@@ -69,12 +66,10 @@ pub fn username_taken(conn: &mut DbConn, username: &str) -> Result<bool, DbError
 
 /// Inserts a user; a taken username is `DbError::Conflict`.
 pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> Result<User, DbError> {
-    Ok(
-        crate::with_conn!(conn, c => diesel::insert_into(users::table)
+    Ok(crate::with_conn!(conn, c => diesel::insert_into(users::table)
         .values(new)
         .returning(User::as_returning())
-        .get_result(c))?,
-    )
+        .get_result(c))?)
 }
 
 pub fn superuser_exists(conn: &mut DbConn) -> Result<bool, DbError> {
@@ -96,11 +91,7 @@ pub fn set_password(conn: &mut DbConn, id: i64, hash: &str, stamp: &str) -> Resu
     let updated = crate::with_conn!(conn, c => diesel::update(users::table.find(id))
         .set((users::password.eq(hash), users::security_stamp.eq(stamp)))
         .execute(c))?;
-    if updated == 0 {
-        Err(DbError::NotFound)
-    } else {
-        Ok(())
-    }
+    if updated == 0 { Err(DbError::NotFound) } else { Ok(()) }
 }
 
 /// Group names and effective permissions (direct and through groups) of one user.
@@ -125,8 +116,210 @@ pub fn memberships(conn: &mut DbConn, id: i64) -> Result<Memberships, DbError> {
             .load(c)?;
         Ok::<_, diesel::result::Error>((group_names, direct, inherited))
     })?;
-    Ok(Memberships {
-        groups: group_names,
-        permissions: direct.into_iter().chain(inherited).collect(),
-    })
+    Ok(Memberships { groups: group_names, permissions: direct.into_iter().chain(inherited).collect() })
+}
+
+/// Which users a list shows, and in what order.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Matched against username, email, first and last name (case-insensitive, substring).
+    pub search: Option<String>,
+    pub is_active: Option<bool>,
+    pub is_staff: Option<bool>,
+    pub is_superuser: Option<bool>,
+    /// Members of the group with this name.
+    pub group: Option<String>,
+    pub ordering: UserOrdering,
+}
+
+/// Sort keys of the user list; ties are broken by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UserOrdering {
+    #[default]
+    Id,
+    IdDesc,
+    Username,
+    UsernameDesc,
+    Email,
+    EmailDesc,
+    DateJoined,
+    DateJoinedDesc,
+    LastLogin,
+    LastLoginDesc,
+}
+
+impl UserOrdering {
+    /// DRF's `?ordering=` value (`username`, `-date_joined`, ...).
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "id" => Self::Id,
+            "-id" => Self::IdDesc,
+            "username" => Self::Username,
+            "-username" => Self::UsernameDesc,
+            "email" => Self::Email,
+            "-email" => Self::EmailDesc,
+            "date_joined" => Self::DateJoined,
+            "-date_joined" => Self::DateJoinedDesc,
+            "last_login" => Self::LastLogin,
+            "-last_login" => Self::LastLoginDesc,
+            _ => return None,
+        })
+    }
+}
+
+/// Builds the boxed, filtered user query (for the rows and for the count).
+macro_rules! filtered_users {
+    ($filter:expr, $pattern:expr) => {{
+        let filter: &UserFilter = $filter;
+        let mut query = users::table.into_boxed();
+        if let Some(p) = $pattern {
+            query = query.filter(
+                lower(users::username)
+                    .like(p.clone())
+                    .escape('\\')
+                    .or(lower(users::email).like(p.clone()).escape('\\'))
+                    .or(lower(users::first_name).like(p.clone()).escape('\\'))
+                    .or(lower(users::last_name).like(p.clone()).escape('\\')),
+            );
+        }
+        if let Some(v) = filter.is_active {
+            query = query.filter(users::is_active.eq(v));
+        }
+        if let Some(v) = filter.is_staff {
+            query = query.filter(users::is_staff.eq(v));
+        }
+        if let Some(v) = filter.is_superuser {
+            query = query.filter(users::is_superuser.eq(v));
+        }
+        if let Some(name) = &filter.group {
+            query = query.filter(
+                users::id.eq_any(
+                    user_groups::table
+                        .inner_join(groups::table)
+                        .filter(groups::name.eq(name.clone()))
+                        .select(user_groups::user_id),
+                ),
+            );
+        }
+        query
+    }};
+}
+
+/// A page of users and the total matching the filter.
+pub fn list(conn: &mut DbConn, filter: &UserFilter, page: Page) -> Result<(Vec<User>, i64), DbError> {
+    let pattern = filter.search.as_deref().map(contains_pattern);
+    Ok(crate::with_conn!(conn, c => {
+        let total: i64 = filtered_users!(filter, pattern.as_ref()).count().get_result(c)?;
+        let query = filtered_users!(filter, pattern.as_ref());
+        let query = match filter.ordering {
+            UserOrdering::Id => query.order(users::id.asc()),
+            UserOrdering::IdDesc => query.order(users::id.desc()),
+            UserOrdering::Username => query.order(users::username.asc()),
+            UserOrdering::UsernameDesc => query.order(users::username.desc()),
+            UserOrdering::Email => query.order(users::email.asc()).then_order_by(users::id.asc()),
+            UserOrdering::EmailDesc => query.order(users::email.desc()).then_order_by(users::id.desc()),
+            UserOrdering::DateJoined => query.order(users::date_joined.asc()).then_order_by(users::id.asc()),
+            UserOrdering::DateJoinedDesc => query.order(users::date_joined.desc()).then_order_by(users::id.desc()),
+            UserOrdering::LastLogin => query.order(users::last_login.asc()).then_order_by(users::id.asc()),
+            UserOrdering::LastLoginDesc => query.order(users::last_login.desc()).then_order_by(users::id.desc()),
+        };
+        let rows = query.limit(page.limit).offset(page.offset).select(User::as_select()).load(c)?;
+        Ok::<_, diesel::result::Error>((rows, total))
+    })?)
+}
+
+/// Changes to a user row; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub is_active: Option<bool>,
+    pub is_staff: Option<bool>,
+    pub is_superuser: Option<bool>,
+    pub password: Option<String>,
+    pub security_stamp: Option<String>,
+}
+
+impl UserChanges {
+    fn is_empty(&self) -> bool {
+        self.username.is_none()
+            && self.email.is_none()
+            && self.first_name.is_none()
+            && self.last_name.is_none()
+            && self.is_active.is_none()
+            && self.is_staff.is_none()
+            && self.is_superuser.is_none()
+            && self.password.is_none()
+            && self.security_stamp.is_none()
+    }
+}
+
+/// Applies changes; a taken username is `DbError::Conflict`, a missing user `NotFound`.
+pub fn update(conn: &mut DbConn, id: i64, changes: &UserChanges) -> Result<(), DbError> {
+    if changes.is_empty() {
+        return find(conn, id)?.map(|_| ()).ok_or(DbError::NotFound);
+    }
+    let n = crate::with_conn!(conn, c => diesel::update(users::table.find(id)).set(changes).execute(c))?;
+    if n == 1 { Ok(()) } else { Err(DbError::NotFound) }
+}
+
+pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {
+    let n = crate::with_conn!(conn, c => diesel::delete(users::table.find(id)).execute(c))?;
+    Ok(n == 1)
+}
+
+/// Replaces a user's groups.
+pub fn set_groups(conn: &mut DbConn, id: i64, group_ids: &[i64]) -> Result<(), DbError> {
+    crate::with_conn!(conn, c => {
+        diesel::delete(user_groups::table.filter(user_groups::user_id.eq(id))).execute(c)?;
+        let rows: Vec<_> = group_ids.iter().map(|g| (user_groups::user_id.eq(id), user_groups::group_id.eq(*g))).collect();
+                if rows.is_empty() { Ok(0) } else { diesel::insert_into(user_groups::table).values(&rows).execute(c) }
+    })?;
+    Ok(())
+}
+
+/// Replaces a user's direct permissions.
+pub fn set_permissions(conn: &mut DbConn, id: i64, permission_ids: &[i64]) -> Result<(), DbError> {
+    crate::with_conn!(conn, c => {
+        diesel::delete(user_permissions::table.filter(user_permissions::user_id.eq(id))).execute(c)?;
+        let rows: Vec<_> = permission_ids
+            .iter()
+            .map(|p| (user_permissions::user_id.eq(id), user_permissions::permission_id.eq(*p)))
+            .collect();
+                if rows.is_empty() { Ok(0) } else { diesel::insert_into(user_permissions::table).values(&rows).execute(c) }
+    })?;
+    Ok(())
+}
+
+/// A user's direct permissions (not those through groups), by codename.
+pub fn direct_permissions(conn: &mut DbConn, id: i64) -> Result<Vec<String>, DbError> {
+    Ok(crate::with_conn!(conn, c => user_permissions::table
+        .inner_join(permissions::table)
+        .filter(user_permissions::user_id.eq(id))
+        .select(permissions::codename)
+        .order(permissions::codename.asc())
+        .load(c))?)
+}
+
+/// (user id, group name) for the given users, by name.
+pub fn groups_of(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(crate::with_conn!(conn, c => user_groups::table
+        .inner_join(groups::table)
+        .filter(user_groups::user_id.eq_any(ids))
+        .select((user_groups::user_id, groups::name))
+        .order(groups::name.asc())
+        .load(c))?)
+}
+
+/// (user id, codename) of the given users' direct permissions, by codename.
+pub fn direct_permissions_of(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(crate::with_conn!(conn, c => user_permissions::table
+        .inner_join(permissions::table)
+        .filter(user_permissions::user_id.eq_any(ids))
+        .select((user_permissions::user_id, permissions::codename))
+        .order(permissions::codename.asc())
+        .load(c))?)
 }

@@ -1,0 +1,175 @@
+//! `/api/groups/`: groups and their permissions, guarded by model permissions on `auth.*_group`.
+
+use actix::Addr;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+
+use super::body::{self, FormData};
+use super::endpoint::{Meta, resource};
+use super::fields::{Fields, NOT_BLANK, Trim};
+use super::pagination::{PageRequest, param, query_pairs, respond};
+use super::users::path_id;
+use crate::actors::ASK_TIMEOUT;
+use crate::actors::group_admin::{CreateGroup, DeleteGroup, GetGroup, GroupRecord, ListGroups, UpdateGroup};
+use crate::actors::user_manager::{UserError, UserManager};
+use crate::auth::{Allowed, Model, ModelPermissions};
+use crate::error::ApiError;
+
+/// `auth.*_group`.
+pub struct GroupModel;
+impl Model for GroupModel {
+    const APP: &'static str = "auth";
+    const NAME: &'static str = "group";
+}
+
+type CanManageGroups = Allowed<ModelPermissions<GroupModel>>;
+
+static LIST: Meta = Meta {
+    name: "Group List",
+    description: "Groups with their permissions, paginated; filter with search.",
+    fields: &[("name", "Name")],
+    allow: "GET, POST, HEAD, OPTIONS",
+};
+static DETAIL: Meta = Meta {
+    name: "Group Instance",
+    description: "One group: read, update (PUT/PATCH) or delete.",
+    fields: &[],
+    allow: "GET, PUT, PATCH, DELETE, HEAD, OPTIONS",
+};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/api/groups/", &LIST).route(web::get().to(list)).route(web::post().to(create))).service(
+        resource("/api/groups/{id}/", &DETAIL)
+            .route(web::get().to(retrieve))
+            .route(web::put().to(replace))
+            .route(web::patch().to(patch))
+            .route(web::delete().to(destroy)),
+    );
+}
+
+#[derive(Debug, Serialize)]
+pub struct GroupView {
+    pub id: i64,
+    pub name: String,
+    pub permissions: Vec<String>,
+}
+
+impl From<GroupRecord> for GroupView {
+    fn from(record: GroupRecord) -> Self {
+        Self { id: record.group.id, name: record.group.name, permissions: record.permissions }
+    }
+}
+
+fn not_found(err: UserError) -> ApiError {
+    match err {
+        UserError::NotFound => ApiError::NoMatch("Group"),
+        other => super::user_error(other),
+    }
+}
+
+/// (name, permissions) of a body; `require_name` for create and PUT.
+fn group_input(data: &FormData, require_name: bool) -> Result<(Option<String>, Option<Vec<String>>), ApiError> {
+    let mut fields = Fields::new();
+    let name = if require_name {
+        Some(fields.required(data, "name", Trim::Whitespace))
+    } else {
+        fields.optional(data, "name", Trim::Whitespace)
+    };
+    if name.as_deref() == Some("") && !fields.has_error("name") {
+        fields.add("name", NOT_BLANK);
+    }
+    if name.as_ref().is_some_and(|n| n.chars().count() > 150) {
+        fields.add("name", "Ensure this field has no more than 150 characters.");
+    }
+    let permissions = fields.optional_list(data, "permissions");
+    fields.finish()?;
+    Ok((name, permissions))
+}
+
+/// **Permissions:** `auth.view_group`. Paginated; `?search=`.
+async fn list(
+    req: HttpRequest,
+    guard: CanManageGroups,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&req)?;
+    let page = PageRequest::from_query(&pairs)?;
+    let search = param(&pairs, "search").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let message = ListGroups { by: guard.acting()?, search, page: page.window() };
+    let (records, total) = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
+    respond(&req, page, total, records.into_iter().map(GroupView::from).collect())
+}
+
+/// **Permissions:** `auth.add_group`; only permissions the caller holds can be granted.
+async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+    guard: CanManageGroups,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    let (name, permissions) = group_input(&body::parse(&req, payload).await?, true)?;
+    let message = CreateGroup {
+        by: guard.acting()?,
+        name: name.unwrap_or_default(),
+        permissions: permissions.unwrap_or_default(),
+    };
+    let record = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
+    let view = GroupView::from(record);
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/groups/{}/", view.id))).json(view))
+}
+
+/// **Permissions:** `auth.view_group`.
+async fn retrieve(
+    req: HttpRequest,
+    guard: CanManageGroups,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "Group")?;
+    let record = users.send(GetGroup { by: guard.acting()?, id }).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    Ok(HttpResponse::Ok().json(GroupView::from(record)))
+}
+
+async fn update(
+    req: HttpRequest,
+    payload: web::Payload,
+    guard: CanManageGroups,
+    users: web::Data<Addr<UserManager>>,
+    full: bool,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "Group")?;
+    let (name, permissions) = group_input(&body::parse(&req, payload).await?, full)?;
+    let message = UpdateGroup { by: guard.acting()?, id, name, permissions };
+    let record = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    Ok(HttpResponse::Ok().json(GroupView::from(record)))
+}
+
+/// **Permissions:** `auth.change_group`. `name` required.
+async fn replace(
+    req: HttpRequest,
+    payload: web::Payload,
+    guard: CanManageGroups,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    update(req, payload, guard, users, true).await
+}
+
+/// **Permissions:** `auth.change_group`. Members' rights change on their next request.
+async fn patch(
+    req: HttpRequest,
+    payload: web::Payload,
+    guard: CanManageGroups,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    update(req, payload, guard, users, false).await
+}
+
+/// **Permissions:** `auth.delete_group`.
+async fn destroy(
+    req: HttpRequest,
+    guard: CanManageGroups,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "Group")?;
+    users.send(DeleteGroup { by: guard.acting()?, id }).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    Ok(HttpResponse::NoContent().finish())
+}

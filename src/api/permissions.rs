@@ -1,0 +1,141 @@
+//! `/api/permissions/`: the permission catalogue. Listing needs `auth.view_permission`;
+//! custom permissions are created and deleted by superusers.
+
+use actix::Addr;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::body;
+use super::endpoint::{Meta, resource};
+use super::fields::{Fields, Trim};
+use super::pagination::{PageRequest, param, query_pairs, respond};
+use super::users::path_id;
+use crate::actors::ASK_TIMEOUT;
+use crate::actors::group_admin::{CreatePermission, DeletePermission, GetPermission, ListPermissions};
+use crate::actors::user_manager::{UserError, UserManager};
+use crate::auth::{Allowed, And, IsSuperUser, Model, ModelPermissions};
+use crate::error::ApiError;
+
+/// `auth.*_permission`.
+pub struct PermissionModel;
+impl Model for PermissionModel {
+    const APP: &'static str = "auth";
+    const NAME: &'static str = "permission";
+}
+
+type CanViewPermissions = Allowed<ModelPermissions<PermissionModel>>;
+type CanEditPermissions = Allowed<And<IsSuperUser, ModelPermissions<PermissionModel>>>;
+
+static LIST: Meta = Meta {
+    name: "Permission List",
+    description: "Permissions as app.codename, paginated; filter with search. Superusers can add custom permissions.",
+    fields: &[("codename", "Codename"), ("name", "Name")],
+    allow: "GET, POST, HEAD, OPTIONS",
+};
+static DETAIL: Meta = Meta {
+    name: "Permission Instance",
+    description: "One permission: read, or delete a custom one.",
+    fields: &[],
+    allow: "GET, DELETE, HEAD, OPTIONS",
+};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/api/permissions/", &LIST).route(web::get().to(list)).route(web::post().to(create))).service(
+        resource("/api/permissions/{id}/", &DETAIL).route(web::get().to(retrieve)).route(web::delete().to(destroy)),
+    );
+}
+
+pub const BAD_CODENAME: &str =
+    "Enter a codename like app_label.action_model: lower-case letters, digits and underscores, one dot.";
+
+/// `app_label.codename`, each part a lower-case identifier.
+pub fn valid_codename(codename: &str) -> bool {
+    let part = |p: &str| {
+        p.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    codename.len() <= 100 && codename.split_once('.').is_some_and(|(app, name)| part(app) && part(name))
+}
+
+fn not_found(err: UserError) -> ApiError {
+    match err {
+        UserError::NotFound => ApiError::NoMatch("Permission"),
+        other => super::user_error(other),
+    }
+}
+
+/// **Permissions:** `auth.view_permission`. Paginated; `?search=`.
+async fn list(
+    req: HttpRequest,
+    guard: CanViewPermissions,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&req)?;
+    let page = PageRequest::from_query(&pairs)?;
+    let search = param(&pairs, "search").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let message = ListPermissions { by: guard.acting()?, search, page: page.window() };
+    let (rows, total) = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
+    respond(&req, page, total, rows)
+}
+
+/// **Permissions:** superuser. `POST {"codename","name"}` -> 201.
+async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+    guard: CanEditPermissions,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    let data = body::parse(&req, payload).await?;
+    let mut fields = Fields::new();
+    let codename = fields.required(&data, "codename", Trim::Whitespace);
+    let name = fields.required(&data, "name", Trim::Whitespace);
+    if !fields.has_error("codename") && !valid_codename(&codename) {
+        fields.add("codename", BAD_CODENAME);
+    }
+    if name.chars().count() > 255 {
+        fields.add("name", "Ensure this field has no more than 255 characters.");
+    }
+    fields.finish()?;
+    let created = users
+        .send(CreatePermission { by: guard.acting()?, codename, name })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)?;
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/permissions/{}/", created.id))).json(created))
+}
+
+/// **Permissions:** `auth.view_permission`.
+async fn retrieve(
+    req: HttpRequest,
+    guard: CanViewPermissions,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "Permission")?;
+    let found = users.send(GetPermission { by: guard.acting()?, id }).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+/// **Permissions:** superuser. Built-in permissions cannot be deleted.
+async fn destroy(
+    req: HttpRequest,
+    guard: CanEditPermissions,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "Permission")?;
+    users.send(DeletePermission { by: guard.acting()?, id }).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_codename;
+
+    #[test]
+    fn codenames_are_app_dot_name() {
+        for ok in ["reports.view_report", "billing.refund2"] {
+            assert!(valid_codename(ok), "{ok}");
+        }
+        for bad in ["reports", "Reports.view", "a.b.c", ".view", "app.", "app.view-report", "1app.view"] {
+            assert!(!valid_codename(bad), "{bad}");
+        }
+    }
+}

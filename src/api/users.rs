@@ -1,0 +1,276 @@
+//! `/api/users/`: user administration, guarded by model permissions on `auth.*_user`.
+
+use actix::Addr;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::body::{self, FormData};
+use super::endpoint::{Meta, resource};
+use super::fields::{Fields, Trim};
+use super::pagination::{PageRequest, param, query_pairs, respond};
+use super::signup::{PasswordRules, check_email, check_username};
+use crate::actors::ASK_TIMEOUT;
+use crate::actors::token_blacklist::{Remember, TokenBlacklist};
+use crate::actors::user_admin::{CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser, UserInput, UserRecord};
+use crate::actors::user_manager::UserManager;
+use crate::auth::{Allowed, Model, ModelPermissions, policy};
+use crate::clock::Clock;
+use crate::db::models::user::{UserFilter, UserOrdering};
+use crate::error::ApiError;
+
+/// `auth.*_user`.
+pub struct UserModel;
+impl Model for UserModel {
+    const APP: &'static str = "auth";
+    const NAME: &'static str = "user";
+}
+
+type CanManageUsers = Allowed<ModelPermissions<UserModel>>;
+
+static LIST: Meta = Meta {
+    name: "User List",
+    description: "Users, paginated; filter with search, is_active, is_staff, is_superuser, group; sort with ordering.",
+    fields: &[("username", "Username"), ("email", "Email address"), ("password", "Password")],
+    allow: "GET, POST, HEAD, OPTIONS",
+};
+static DETAIL: Meta = Meta {
+    name: "User Instance",
+    description: "One user: read, update (PUT/PATCH) or delete.",
+    fields: &[],
+    allow: "GET, PUT, PATCH, DELETE, HEAD, OPTIONS",
+};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/api/users/", &LIST).route(web::get().to(list)).route(web::post().to(create))).service(
+        resource("/api/users/{id}/", &DETAIL)
+            .route(web::get().to(retrieve))
+            .route(web::put().to(replace))
+            .route(web::patch().to(patch))
+            .route(web::delete().to(destroy)),
+    );
+}
+
+/// How the admin API shows a user.
+#[derive(Debug, Serialize)]
+pub struct UserAdminView {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub date_joined: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_login: Option<OffsetDateTime>,
+    pub groups: Vec<String>,
+    pub user_permissions: Vec<String>,
+}
+
+impl From<UserRecord> for UserAdminView {
+    fn from(record: UserRecord) -> Self {
+        let u = record.user;
+        Self {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            first_name: u.first_name,
+            last_name: u.last_name,
+            is_active: u.is_active,
+            is_staff: u.is_staff,
+            is_superuser: u.is_superuser,
+            date_joined: u.date_joined.assume_utc(),
+            last_login: u.last_login.map(|t| t.assume_utc()),
+            groups: record.groups,
+            user_permissions: record.user_permissions,
+        }
+    }
+}
+
+/// A user id from the path; anything else is the same 404 as a missing user.
+pub fn path_id(req: &HttpRequest, model: &'static str) -> Result<i64, ApiError> {
+    req.match_info().get("id").and_then(|raw| raw.parse().ok()).ok_or(ApiError::NoMatch(model))
+}
+
+fn parse_bool_param(pairs: &[(String, String)], name: &str) -> Option<bool> {
+    match param(pairs, name)?.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Reads a user body. `require_username` for create and PUT.
+fn user_input(data: &FormData, require_username: bool, rules: &PasswordRules) -> Result<UserInput, ApiError> {
+    let mut fields = Fields::new();
+    let username = if require_username {
+        Some(fields.required(data, "username", Trim::Whitespace))
+    } else {
+        match fields.optional(data, "username", Trim::Whitespace) {
+            Some(u) if u.is_empty() => {
+                fields.add("username", super::fields::NOT_BLANK);
+                None
+            }
+            other => other,
+        }
+    };
+    if let Some(username) = &username {
+        check_username(&mut fields, username);
+    }
+    let email = fields.optional(data, "email", Trim::Whitespace).map(|e| e.to_lowercase());
+    if let Some(email) = &email {
+        check_email(&mut fields, email);
+    }
+    let password = fields.optional(data, "password", Trim::Keep);
+    if let Some(password) = &password {
+        let problems = if password.is_empty() {
+            vec![super::fields::NOT_BLANK.to_owned()]
+        } else {
+            let username = username.as_deref().unwrap_or_default();
+            policy::violations(password, username, email.as_deref().unwrap_or_default(), rules.min_length)
+        };
+        for problem in problems {
+            fields.add("password", problem);
+        }
+    }
+    let input = UserInput {
+        username,
+        email,
+        first_name: fields.optional(data, "first_name", Trim::Whitespace),
+        last_name: fields.optional(data, "last_name", Trim::Whitespace),
+        password,
+        is_active: fields.optional_bool(data, "is_active"),
+        is_staff: fields.optional_bool(data, "is_staff"),
+        is_superuser: fields.optional_bool(data, "is_superuser"),
+        groups: fields.optional_list(data, "groups"),
+        user_permissions: fields.optional_list(data, "user_permissions"),
+    };
+    for (name, value) in [("first_name", &input.first_name), ("last_name", &input.last_name)] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > 150) {
+            fields.add(name, "Ensure this field has no more than 150 characters.");
+        }
+    }
+    fields.finish()?;
+    Ok(input)
+}
+
+/// **Permissions:** `auth.view_user`. Paginated; `?search=`, `?is_active=`, `?is_staff=`,
+/// `?is_superuser=`, `?group=<name>`, `?ordering=username|-date_joined|...`.
+async fn list(
+    req: HttpRequest,
+    guard: CanManageUsers,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&req)?;
+    let page = PageRequest::from_query(&pairs)?;
+    let filter = UserFilter {
+        search: param(&pairs, "search").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+        is_active: parse_bool_param(&pairs, "is_active"),
+        is_staff: parse_bool_param(&pairs, "is_staff"),
+        is_superuser: parse_bool_param(&pairs, "is_superuser"),
+        group: param(&pairs, "group").filter(|s| !s.is_empty()).map(str::to_owned),
+        ordering: param(&pairs, "ordering").and_then(UserOrdering::parse).unwrap_or_default(),
+    };
+    let message = ListUsers { by: guard.acting()?, filter, page: page.window() };
+    let (records, total) = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
+    respond(&req, page, total, records.into_iter().map(UserAdminView::from).collect())
+}
+
+/// **Permissions:** `auth.add_user` (and superuser to create a superuser).
+async fn create(
+    req: HttpRequest,
+    payload: web::Payload,
+    guard: CanManageUsers,
+    users: web::Data<Addr<UserManager>>,
+    rules: web::Data<PasswordRules>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
+    let input = user_input(&body::parse(&req, payload).await?, true, &rules)?;
+    let message = CreateUser { by: guard.acting()?, input, now: clock.now() };
+    let record = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
+    let view = UserAdminView::from(record);
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/users/{}/", view.id))).json(view))
+}
+
+/// **Permissions:** `auth.view_user`.
+async fn retrieve(
+    req: HttpRequest,
+    guard: CanManageUsers,
+    users: web::Data<Addr<UserManager>>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "User")?;
+    let record = users.send(GetUser { by: guard.acting()?, id }).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    Ok(HttpResponse::Ok().json(UserAdminView::from(record)))
+}
+
+fn not_found(err: crate::actors::user_manager::UserError) -> ApiError {
+    match err {
+        crate::actors::user_manager::UserError::NotFound => ApiError::NoMatch("User"),
+        other => super::user_error(other),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn update(
+    req: HttpRequest,
+    payload: web::Payload,
+    guard: CanManageUsers,
+    users: web::Data<Addr<UserManager>>,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+    rules: web::Data<PasswordRules>,
+    clock: web::Data<Clock>,
+    full: bool,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "User")?;
+    let input = user_input(&body::parse(&req, payload).await?, full, &rules)?;
+    let message = UpdateUser { by: guard.acting()?, id, input, now: clock.now() };
+    let (record, revoked) = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    blacklist.do_send(Remember(revoked));
+    Ok(HttpResponse::Ok().json(UserAdminView::from(record)))
+}
+
+/// **Permissions:** `auth.change_user`. Replaces the given fields (`username` required).
+async fn replace(
+    req: HttpRequest,
+    payload: web::Payload,
+    guard: CanManageUsers,
+    users: web::Data<Addr<UserManager>>,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+    rules: web::Data<PasswordRules>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
+    update(req, payload, guard, users, blacklist, rules, clock, true).await
+}
+
+/// **Permissions:** `auth.change_user`. Changes the given fields. Deactivating a user or
+/// setting their password revokes all their tokens.
+async fn patch(
+    req: HttpRequest,
+    payload: web::Payload,
+    guard: CanManageUsers,
+    users: web::Data<Addr<UserManager>>,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+    rules: web::Data<PasswordRules>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
+    update(req, payload, guard, users, blacklist, rules, clock, false).await
+}
+
+/// **Permissions:** `auth.delete_user` (and superuser to delete a superuser). Revokes all the
+/// user's tokens, then deletes the user.
+async fn destroy(
+    req: HttpRequest,
+    guard: CanManageUsers,
+    users: web::Data<Addr<UserManager>>,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path_id(&req, "User")?;
+    let message = DeleteUser { by: guard.acting()?, id, now: clock.now() };
+    let revoked = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    blacklist.do_send(Remember(revoked));
+    Ok(HttpResponse::NoContent().finish())
+}
