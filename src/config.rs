@@ -183,7 +183,10 @@ impl Settings {
         let explicit = file.is_some();
         let path = file.unwrap_or(Path::new(DEFAULT_CONFIG_FILE));
         if explicit && !path.exists() {
-            return Err(ConfigError::Invalid(format!("config file {} does not exist", path.display())));
+            return Err(ConfigError::Invalid(format!(
+                "config file {} does not exist",
+                path.display()
+            )));
         }
         let settings: Settings = Figment::new()
             .merge(Toml::file(path))
@@ -199,13 +202,19 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |msg: String| Err(ConfigError::Invalid(msg));
         if !(4..=31).contains(&self.bcrypt_cost) {
-            return invalid(format!("bcrypt_cost must be 4..=31, got {}", self.bcrypt_cost));
+            return invalid(format!(
+                "bcrypt_cost must be 4..=31, got {}",
+                self.bcrypt_cost
+            ));
         }
         for (name, value) in [
             ("access_token_lifetime", self.access_token_lifetime),
             ("refresh_token_lifetime", self.refresh_token_lifetime),
             ("sliding_token_lifetime", self.sliding_token_lifetime),
-            ("sliding_token_refresh_lifetime", self.sliding_token_refresh_lifetime),
+            (
+                "sliding_token_refresh_lifetime",
+                self.sliding_token_refresh_lifetime,
+            ),
             ("user_cache_ttl", self.user_cache_ttl),
             ("blacklist_sync_interval", self.blacklist_sync_interval),
             ("blacklist_purge_interval", self.blacklist_purge_interval),
@@ -214,11 +223,16 @@ impl Settings {
                 return invalid(format!("{name} must be at least one second"));
             }
         }
-        if self.auth_header_types.is_empty() || self.auth_header_types.iter().any(|t| t.trim().is_empty()) {
+        if self.auth_header_types.is_empty()
+            || self.auth_header_types.iter().any(|t| t.trim().is_empty())
+        {
             return invalid("auth_header_types must list at least one non-empty scheme".into());
         }
         if actix_web::http::header::HeaderName::try_from(self.auth_header_name.as_str()).is_err() {
-            return invalid(format!("auth_header_name {:?} is not a header name", self.auth_header_name));
+            return invalid(format!(
+                "auth_header_name {:?} is not a header name",
+                self.auth_header_name
+            ));
         }
         let mut claims = vec![
             &self.user_id_claim,
@@ -250,12 +264,16 @@ impl Settings {
             return invalid("password_min_length must be at least 1".into());
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            return invalid(format!("log_format must be text or json, got {:?}", self.log_format));
+            return invalid(format!(
+                "log_format must be text or json, got {:?}",
+                self.log_format
+            ));
         }
         if self.database_pool_size == 0 {
             return invalid("database_pool_size must be at least 1".into());
         }
-        crate::db::DatabaseUrl::parse(&self.database_url).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        crate::db::DatabaseUrl::parse(&self.database_url)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         Ok(())
     }
 

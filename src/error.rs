@@ -77,7 +77,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn field(name: &str, message: &str) -> Self {
-        Self::Validation(BTreeMap::from([(name.to_owned(), vec![message.to_owned()])]))
+        Self::Validation(BTreeMap::from([(
+            name.to_owned(),
+            vec![message.to_owned()],
+        )]))
     }
 
     pub fn permission_denied() -> Self {
@@ -146,7 +149,9 @@ impl ResponseError for ApiError {
             }),
             Self::PermissionDenied(detail) => json!({ "detail": detail }),
             Self::NotFound => json!({ "detail": "Not found." }),
-            Self::NoMatch(model) => json!({ "detail": format!("No {model} matches the given query.") }),
+            Self::NoMatch(model) => {
+                json!({ "detail": format!("No {model} matches the given query.") })
+            }
             Self::InvalidPage => json!({ "detail": "Invalid page." }),
             Self::MethodNotAllowed { method, .. } => {
                 json!({ "detail": format!("Method \"{method}\" not allowed.") })

@@ -41,7 +41,11 @@ pub enum PrepareError {
     CorruptKey(String),
 }
 
-pub fn prepare(settings: &Settings, pool: &DbPool, clock: &Clock) -> Result<Prepared, PrepareError> {
+pub fn prepare(
+    settings: &Settings,
+    pool: &DbPool,
+    clock: &Clock,
+) -> Result<Prepared, PrepareError> {
     let mut conn = pool.get().map_err(DbError::from)?;
     let applied = migrations::run_pending(&mut conn)?;
     if !applied.is_empty() {
@@ -60,25 +64,39 @@ pub fn prepare(settings: &Settings, pool: &DbPool, clock: &Clock) -> Result<Prep
             announce_default_superuser(settings, &created);
         }
     }
-    Ok(Prepared { keys, revoked, loaded_at, dummy_hash: hasher.dummy_hash()? })
+    Ok(Prepared {
+        keys,
+        revoked,
+        loaded_at,
+        dummy_hash: hasher.dummy_hash()?,
+    })
 }
 
 /// The configured keys, or the HMAC key kept in the database (generated on first start).
-pub fn signing_keys(settings: &Settings, conn: &mut DbConn, now: OffsetDateTime) -> Result<SigningKeys, PrepareError> {
+pub fn signing_keys(
+    settings: &Settings,
+    conn: &mut DbConn,
+    now: OffsetDateTime,
+) -> Result<SigningKeys, PrepareError> {
     if !needs_generated_secret(settings) {
         return Ok(SigningKeys::from_settings(settings, None)?);
     }
-    let (stored, created) = secret::get_or_create(conn, SIGNING_KEY_NAME, stored_time(now), || {
-        let mut bytes = [0u8; 64];
-        rand::rng().fill_bytes(&mut bytes);
-        URL_SAFE_NO_PAD.encode(bytes)
-    })?;
+    let (stored, created) =
+        secret::get_or_create(conn, SIGNING_KEY_NAME, stored_time(now), || {
+            let mut bytes = [0u8; 64];
+            rand::rng().fill_bytes(&mut bytes);
+            URL_SAFE_NO_PAD.encode(bytes)
+        })?;
     if created {
-        tracing::info!("no signing_key configured: generated a random 512-bit key and stored it in the database");
+        tracing::info!(
+            "no signing_key configured: generated a random 512-bit key and stored it in the database"
+        );
     } else {
         tracing::info!("no signing_key configured: using the generated key stored in the database");
     }
-    let secret = URL_SAFE_NO_PAD.decode(stored.trim()).map_err(|e| PrepareError::CorruptKey(e.to_string()))?;
+    let secret = URL_SAFE_NO_PAD
+        .decode(stored.trim())
+        .map_err(|e| PrepareError::CorruptKey(e.to_string()))?;
     Ok(SigningKeys::from_settings(settings, Some(&secret))?)
 }
 

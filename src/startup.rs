@@ -85,11 +85,21 @@ impl Application {
                 .await
                 .map_err(|e| StartupError::Other(e.to_string()))??
         };
-        let Prepared { keys, revoked, loaded_at, dummy_hash } = prepared;
+        let Prepared {
+            keys,
+            revoked,
+            loaded_at,
+            dummy_hash,
+        } = prepared;
 
-        let listener = TcpListener::bind(&settings.bind)
-            .map_err(|cause| StartupError::Bind { bind: settings.bind.clone(), cause })?;
-        let port = listener.local_addr().map_err(|e| StartupError::Other(e.to_string()))?.port();
+        let listener = TcpListener::bind(&settings.bind).map_err(|cause| StartupError::Bind {
+            bind: settings.bind.clone(),
+            cause,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError::Other(e.to_string()))?
+            .port();
 
         let revoked = Arc::new(revoked);
         let cache = Arc::new(UserCache::new(settings.user_cache_ttl));
@@ -117,7 +127,10 @@ impl Application {
             Arc::clone(&revoked),
             store,
             clock.clone(),
-            (settings.blacklist_sync_interval, settings.blacklist_purge_interval),
+            (
+                settings.blacklist_sync_interval,
+                settings.blacklist_purge_interval,
+            ),
             loaded_at,
         )
         .start();
@@ -136,8 +149,13 @@ impl Application {
                 rotate_refresh_tokens: settings.rotate_refresh_tokens,
                 blacklist_after_rotation: settings.blacklist_after_rotation,
             }),
-            password_rules: web::Data::new(api::PasswordRules { min_length: settings.password_min_length }),
-            mounts: Mounts { sliding_tokens: settings.sliding_tokens, signup: settings.allow_signup },
+            password_rules: web::Data::new(api::PasswordRules {
+                min_length: settings.password_min_length,
+            }),
+            mounts: Mounts {
+                sliding_tokens: settings.sliding_tokens,
+                signup: settings.allow_signup,
+            },
         };
         let server = HttpServer::new(move || {
             let s = shared.clone();
@@ -160,7 +178,10 @@ impl Application {
         })
         .workers(settings.worker_count())
         .listen(listener)
-        .map_err(|cause| StartupError::Bind { bind: settings.bind.clone(), cause })?
+        .map_err(|cause| StartupError::Bind {
+            bind: settings.bind.clone(),
+            cause,
+        })?
         .run();
         Ok(Self { server, port, pool })
     }

@@ -53,12 +53,17 @@ pub fn ensure_default(
         return Ok(None);
     }
     if user::username_taken(conn, DEFAULT_USERNAME)? {
-        tracing::warn!("no superuser exists and the name 'admin' is taken: run `keyward createsuperuser`");
+        tracing::warn!(
+            "no superuser exists and the name 'admin' is taken: run `keyward createsuperuser`"
+        );
         return Ok(None);
     }
     let password = random_token(15);
     match create(conn, hasher, DEFAULT_USERNAME, "", &password, now) {
-        Ok(_) => Ok(Some(Created { username: DEFAULT_USERNAME.to_owned(), password })),
+        Ok(_) => Ok(Some(Created {
+            username: DEFAULT_USERNAME.to_owned(),
+            password,
+        })),
         // Another instance created it at the same moment.
         Err(PrepareError::Database(DbError::Conflict(_))) => Ok(None),
         Err(other) => Err(other),

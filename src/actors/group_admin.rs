@@ -39,13 +39,18 @@ fn group_records(conn: &mut DbConn, groups: Vec<Group>) -> Result<Vec<GroupRecor
     }
     Ok(groups
         .into_iter()
-        .map(|g| GroupRecord { permissions: perms.remove(&g.id).unwrap_or_default(), group: g })
+        .map(|g| GroupRecord {
+            permissions: perms.remove(&g.id).unwrap_or_default(),
+            group: g,
+        })
         .collect())
 }
 
 fn group_record(conn: &mut DbConn, id: i64) -> Result<GroupRecord, UserError> {
     let found = group::find(conn, id)?.ok_or(UserError::NotFound)?;
-    group_records(conn, vec![found])?.pop().ok_or(UserError::NotFound)
+    group_records(conn, vec![found])?
+        .pop()
+        .ok_or(UserError::NotFound)
 }
 
 /// The permissions named, refusing unknown ones and (for non-superusers) ones the admin lacks.
@@ -56,10 +61,18 @@ fn grantable(
     already: &[String],
 ) -> Result<Vec<Permission>, UserError> {
     let found = permission::by_codenames(conn, codenames)?;
-    if let Some(missing) = codenames.iter().find(|c| !found.iter().any(|p| &p.codename == *c)) {
-        return Err(field_error("permissions", format!("Object with codename={missing} does not exist.")));
+    if let Some(missing) = codenames
+        .iter()
+        .find(|c| !found.iter().any(|p| &p.codename == *c))
+    {
+        return Err(field_error(
+            "permissions",
+            format!("Object with codename={missing} does not exist."),
+        ));
     }
-    let escalates = found.iter().any(|p| !already.contains(&p.codename) && !by.user().has_perm(&p.codename));
+    let escalates = found
+        .iter()
+        .any(|p| !already.contains(&p.codename) && !by.user().has_perm(&p.codename));
     if escalates && !by.is_superuser() {
         return Err(UserError::Forbidden(CANNOT_GRANT));
     }
@@ -124,7 +137,11 @@ impl Handler<CreateGroup> for UserManager {
         let perms = grantable(&mut conn, &msg.by, &msg.permissions, &[])?;
         let id = conn.write(|conn| {
             let created = group::insert(conn, &msg.name).map_err(map_group_conflict)?;
-            group::set_permissions(conn, created.id, &perms.iter().map(|p| p.id).collect::<Vec<_>>())?;
+            group::set_permissions(
+                conn,
+                created.id,
+                &perms.iter().map(|p| p.id).collect::<Vec<_>>(),
+            )?;
             Ok::<_, UserError>(created.id)
         })?;
         group_record(&mut conn, id)
@@ -148,7 +165,12 @@ impl Handler<UpdateGroup> for UserManager {
         let mut conn = self.conn()?;
         let current = group_record(&mut conn, msg.id)?;
         let perms = match &msg.permissions {
-            Some(codenames) => Some(grantable(&mut conn, &msg.by, codenames, &current.permissions)?),
+            Some(codenames) => Some(grantable(
+                &mut conn,
+                &msg.by,
+                codenames,
+                &current.permissions,
+            )?),
             None => None,
         };
         conn.write(|conn| {
@@ -156,7 +178,11 @@ impl Handler<UpdateGroup> for UserManager {
                 group::rename(conn, msg.id, name).map_err(map_group_conflict)?;
             }
             if let Some(perms) = &perms {
-                group::set_permissions(conn, msg.id, &perms.iter().map(|p| p.id).collect::<Vec<_>>())?;
+                group::set_permissions(
+                    conn,
+                    msg.id,
+                    &perms.iter().map(|p| p.id).collect::<Vec<_>>(),
+                )?;
             }
             Ok::<_, UserError>(())
         })?;
@@ -180,7 +206,11 @@ impl Handler<DeleteGroup> for UserManager {
         let mut conn = self.conn()?;
         let deleted = conn.write(|conn| group::delete(conn, msg.id))?;
         self.cache.clear();
-        if deleted { Ok(()) } else { Err(UserError::NotFound) }
+        if deleted {
+            Ok(())
+        } else {
+            Err(UserError::NotFound)
+        }
     }
 }
 
@@ -197,7 +227,11 @@ impl Handler<ListPermissions> for UserManager {
 
     fn handle(&mut self, msg: ListPermissions, _: &mut Self::Context) -> Self::Result {
         let _ = msg.by;
-        Ok(permission::list(&mut *self.conn()?, msg.search.as_deref(), msg.page)?)
+        Ok(permission::list(
+            &mut *self.conn()?,
+            msg.search.as_deref(),
+            msg.page,
+        )?)
     }
 }
 
@@ -243,9 +277,16 @@ impl Handler<CreatePermission> for UserManager {
 /// Whether a codename belongs to the permissions the migrations seed.
 pub fn is_built_in(codename: &str) -> bool {
     let (app, name) = codename.split_once('.').unwrap_or_default();
-    let model_of = |m: &str| ["view_", "add_", "change_", "delete_"].iter().any(|v| name == format!("{v}{m}"));
+    let model_of = |m: &str| {
+        ["view_", "add_", "change_", "delete_"]
+            .iter()
+            .any(|v| name == format!("{v}{m}"))
+    };
     (app == "auth" && ["user", "group", "permission"].iter().any(|m| model_of(m)))
-        || (app == "token_blacklist" && ["outstandingtoken", "blacklistedtoken"].iter().any(|m| model_of(m)))
+        || (app == "token_blacklist"
+            && ["outstandingtoken", "blacklistedtoken"]
+                .iter()
+                .any(|m| model_of(m)))
 }
 
 /// Deletes a custom permission and every grant of it (superusers only).

@@ -27,7 +27,9 @@ fn clamp(epoch: i64) -> u32 {
 
 impl RevokedSet {
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { jtis: DashMap::with_capacity(capacity) }
+        Self {
+            jtis: DashMap::with_capacity(capacity),
+        }
     }
 
     pub fn contains(&self, jti: &str) -> bool {

@@ -10,7 +10,9 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::ASK_TIMEOUT;
 use super::revoked::RevokedSet;
-use super::token_store::{BlacklistToken, LoadRevoked, RecordOutstanding, RotateRefresh, TokenStore};
+use super::token_store::{
+    BlacklistToken, LoadRevoked, RecordOutstanding, RotateRefresh, TokenStore,
+};
 use crate::clock::Clock;
 use crate::db::models::token::{Blacklisting, NewOutstanding, Revoked};
 use crate::db::{DbError, stored_time};
@@ -34,7 +36,14 @@ impl TokenBlacklist {
         intervals: (Duration, Duration),
         loaded_at: OffsetDateTime,
     ) -> Self {
-        Self { revoked, store, clock, sync_interval: intervals.0, purge_interval: intervals.1, synced_at: loaded_at }
+        Self {
+            revoked,
+            store,
+            clock,
+            sync_interval: intervals.0,
+            purge_interval: intervals.1,
+            synced_at: loaded_at,
+        }
     }
 
     fn sync(&mut self, ctx: &mut Context<Self>) {
@@ -42,7 +51,10 @@ impl TokenBlacklist {
         // Overlap generously: rows committed late (long transactions, skewed clocks) are
         // still read; inserting a known jti again is harmless.
         let since = self.synced_at - self.sync_interval * 3 - Duration::from_secs(5);
-        let request = self.store.send(LoadRevoked { now: stored_time(started), since: Some(stored_time(since)) });
+        let request = self.store.send(LoadRevoked {
+            now: stored_time(started),
+            since: Some(stored_time(since)),
+        });
         request
             .timeout(ASK_TIMEOUT)
             .into_actor(self)
@@ -66,7 +78,11 @@ impl Actor for TokenBlacklist {
         ctx.run_interval(self.purge_interval, |act, _| {
             let purged = act.revoked.purge(act.clock.now().unix_timestamp());
             if purged > 0 {
-                tracing::info!(purged, remaining = act.revoked.len(), "expired revocations purged");
+                tracing::info!(
+                    purged,
+                    remaining = act.revoked.len(),
+                    "expired revocations purged"
+                );
             }
         });
     }
@@ -96,7 +112,10 @@ impl Handler<Record> for TokenBlacklist {
     type Result = ResponseFuture<Result<(), DbError>>;
 
     fn handle(&mut self, msg: Record, _: &mut Self::Context) -> Self::Result {
-        let request = self.store.send(RecordOutstanding(msg.0)).timeout(ASK_TIMEOUT);
+        let request = self
+            .store
+            .send(RecordOutstanding(msg.0))
+            .timeout(ASK_TIMEOUT);
         Box::pin(async move { flatten(request.await) })
     }
 }
@@ -115,7 +134,13 @@ impl Handler<Blacklist> for TokenBlacklist {
     fn handle(&mut self, msg: Blacklist, _: &mut Self::Context) -> Self::Result {
         let revoked = Arc::clone(&self.revoked);
         let (jti, exp) = (msg.token.jti.clone(), unix(msg.token.expires_at));
-        let request = self.store.send(BlacklistToken { token: msg.token, at: msg.at }).timeout(ASK_TIMEOUT);
+        let request = self
+            .store
+            .send(BlacklistToken {
+                token: msg.token,
+                at: msg.at,
+            })
+            .timeout(ASK_TIMEOUT);
         Box::pin(async move {
             let outcome = flatten(request.await)?;
             revoked.insert(&jti, exp);
@@ -139,10 +164,19 @@ impl Handler<Rotate> for TokenBlacklist {
 
     fn handle(&mut self, msg: Rotate, _: &mut Self::Context) -> Self::Result {
         let revoked = Arc::clone(&self.revoked);
-        let (jti, exp, blacklist_old) = (msg.old.jti.clone(), unix(msg.old.expires_at), msg.blacklist_old);
+        let (jti, exp, blacklist_old) = (
+            msg.old.jti.clone(),
+            unix(msg.old.expires_at),
+            msg.blacklist_old,
+        );
         let request = self
             .store
-            .send(RotateRefresh { old: msg.old, new: msg.new, blacklist_old, at: msg.at })
+            .send(RotateRefresh {
+                old: msg.old,
+                new: msg.new,
+                blacklist_old,
+                at: msg.at,
+            })
             .timeout(ASK_TIMEOUT);
         Box::pin(async move {
             let outcome = flatten(request.await)?;

@@ -45,7 +45,9 @@ impl Handler<BlacklistToken> for TokenStore {
     type Result = Result<Blacklisting, DbError>;
 
     fn handle(&mut self, msg: BlacklistToken, _: &mut Self::Context) -> Self::Result {
-        self.pool.get()?.write(|conn| token::blacklist(conn, &msg.token, msg.at))
+        self.pool
+            .get()?
+            .write(|conn| token::blacklist(conn, &msg.token, msg.at))
     }
 }
 
@@ -66,7 +68,9 @@ impl Handler<RotateRefresh> for TokenStore {
 
     fn handle(&mut self, msg: RotateRefresh, _: &mut Self::Context) -> Self::Result {
         self.pool.get()?.write(|conn| {
-            if msg.blacklist_old && token::blacklist(conn, &msg.old, msg.at)? == Blacklisting::AlreadyBlacklisted {
+            if msg.blacklist_old
+                && token::blacklist(conn, &msg.old, msg.at)? == Blacklisting::AlreadyBlacklisted
+            {
                 return Ok(Blacklisting::AlreadyBlacklisted);
             }
             token::record(conn, &msg.new)?;

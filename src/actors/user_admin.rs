@@ -20,7 +20,8 @@ use crate::db::models::user::{self, NewUser, User, UserChanges, UserFilter};
 use crate::db::{DbConn, DbError, stored_time};
 use crate::error::FieldErrors;
 
-pub const ONLY_SUPERUSERS: &str = "Only superusers can change superuser accounts or the superuser flag.";
+pub const ONLY_SUPERUSERS: &str =
+    "Only superusers can change superuser accounts or the superuser flag.";
 pub const CANNOT_GRANT: &str = "You cannot grant permissions you do not have.";
 
 /// A user as the admin API shows them: the row (never the hash), groups, direct permissions.
@@ -51,13 +52,19 @@ fn field_error(field: &str, message: String) -> UserError {
 }
 
 /// Loads the groups and permissions named by the input, refusing unknown names.
-fn resolve(conn: &mut DbConn, input: &UserInput) -> Result<(Option<Vec<Group>>, Option<Vec<Permission>>), UserError> {
+fn resolve(
+    conn: &mut DbConn,
+    input: &UserInput,
+) -> Result<(Option<Vec<Group>>, Option<Vec<Permission>>), UserError> {
     let groups = match &input.groups {
         None => None,
         Some(names) => {
             let found = group::by_names(conn, names)?;
             if let Some(missing) = names.iter().find(|n| !found.iter().any(|g| &g.name == *n)) {
-                return Err(field_error("groups", format!("Object with name={missing} does not exist.")));
+                return Err(field_error(
+                    "groups",
+                    format!("Object with name={missing} does not exist."),
+                ));
             }
             Some(found)
         }
@@ -66,8 +73,14 @@ fn resolve(conn: &mut DbConn, input: &UserInput) -> Result<(Option<Vec<Group>>, 
         None => None,
         Some(codenames) => {
             let found = permission::by_codenames(conn, codenames)?;
-            if let Some(missing) = codenames.iter().find(|c| !found.iter().any(|p| &p.codename == *c)) {
-                return Err(field_error("user_permissions", format!("Object with codename={missing} does not exist.")));
+            if let Some(missing) = codenames
+                .iter()
+                .find(|c| !found.iter().any(|p| &p.codename == *c))
+            {
+                return Err(field_error(
+                    "user_permissions",
+                    format!("Object with codename={missing} does not exist."),
+                ));
             }
             Some(found)
         }
@@ -87,8 +100,16 @@ fn check_grants(
         return Ok(());
     }
     let mut needed: BTreeSet<String> = added_permissions.iter().map(|s| (*s).to_owned()).collect();
-    needed.extend(group::permissions_of(conn, added_groups)?.into_iter().map(|(_, c)| c));
-    if needed.iter().all(|c| by.user().has_perm(c)) { Ok(()) } else { Err(UserError::Forbidden(CANNOT_GRANT)) }
+    needed.extend(
+        group::permissions_of(conn, added_groups)?
+            .into_iter()
+            .map(|(_, c)| c),
+    );
+    if needed.iter().all(|c| by.user().has_perm(c)) {
+        Ok(())
+    } else {
+        Err(UserError::Forbidden(CANNOT_GRANT))
+    }
 }
 
 fn records(conn: &mut DbConn, rows: Vec<User>) -> Result<Vec<UserRecord>, DbError> {
@@ -177,8 +198,10 @@ impl Handler<CreateUser> for UserManager {
         if input.is_superuser == Some(true) && !by.is_superuser() {
             return Err(UserError::Forbidden(ONLY_SUPERUSERS));
         }
-        let username =
-            input.username.clone().ok_or_else(|| field_error("username", "This field is required.".into()))?;
+        let username = input
+            .username
+            .clone()
+            .ok_or_else(|| field_error("username", "This field is required.".into()))?;
         let hash = match &input.password {
             Some(password) => self.hasher.hash(password)?,
             None => format!("!{}", random_token(30)),
@@ -187,7 +210,11 @@ impl Handler<CreateUser> for UserManager {
         let (groups, permissions) = resolve(&mut conn, &input)?;
         let group_ids: Vec<i64> = groups.iter().flatten().map(|g| g.id).collect();
         let perm_ids: Vec<i64> = permissions.iter().flatten().map(|p| p.id).collect();
-        let codenames: Vec<&str> = permissions.iter().flatten().map(|p| p.codename.as_str()).collect();
+        let codenames: Vec<&str> = permissions
+            .iter()
+            .flatten()
+            .map(|p| p.codename.as_str())
+            .collect();
         check_grants(&mut conn, &by, &group_ids, &codenames)?;
         let stamp = new_stamp();
         let id = conn.write(|conn| {
@@ -233,13 +260,19 @@ impl Handler<UpdateUser> for UserManager {
         let UpdateUser { by, id, input, now } = msg;
         let mut conn = self.conn()?;
         let current = record(&mut conn, id)?;
-        let flag_change = input.is_superuser.is_some_and(|v| v != current.user.is_superuser);
+        let flag_change = input
+            .is_superuser
+            .is_some_and(|v| v != current.user.is_superuser);
         if (current.user.is_superuser || flag_change) && !by.is_superuser() {
             return Err(UserError::Forbidden(ONLY_SUPERUSERS));
         }
         let (groups, permissions) = resolve(&mut conn, &input)?;
-        let added_groups: Vec<i64> =
-            groups.iter().flatten().filter(|g| !current.groups.contains(&g.name)).map(|g| g.id).collect();
+        let added_groups: Vec<i64> = groups
+            .iter()
+            .flatten()
+            .filter(|g| !current.groups.contains(&g.name))
+            .map(|g| g.id)
+            .collect();
         let added_perms: Vec<&str> = permissions
             .iter()
             .flatten()
@@ -248,7 +281,11 @@ impl Handler<UpdateUser> for UserManager {
             .collect();
         check_grants(&mut conn, &by, &added_groups, &added_perms)?;
 
-        let password = input.password.as_deref().map(|p| self.hasher.hash(p)).transpose()?;
+        let password = input
+            .password
+            .as_deref()
+            .map(|p| self.hasher.hash(p))
+            .transpose()?;
         let deactivated = input.is_active == Some(false) && current.user.is_active;
         let revoke = deactivated || password.is_some();
         let changes = UserChanges {
@@ -268,9 +305,17 @@ impl Handler<UpdateUser> for UserManager {
                 user::set_groups(conn, id, &groups.iter().map(|g| g.id).collect::<Vec<_>>())?;
             }
             if let Some(permissions) = &permissions {
-                user::set_permissions(conn, id, &permissions.iter().map(|p| p.id).collect::<Vec<_>>())?;
+                user::set_permissions(
+                    conn,
+                    id,
+                    &permissions.iter().map(|p| p.id).collect::<Vec<_>>(),
+                )?;
             }
-            let revoked = if revoke { token::blacklist_all_for_user(conn, id, stored_time(now))? } else { Vec::new() };
+            let revoked = if revoke {
+                token::blacklist_all_for_user(conn, id, stored_time(now))?
+            } else {
+                Vec::new()
+            };
             Ok::<_, UserError>(revoked)
         })?;
         self.cache.invalidate(id);

@@ -43,12 +43,19 @@ impl UserManager {
         }
     }
 
-    pub(super) fn conn(&self) -> Result<r2d2::PooledConnection<crate::db::ConnectionManager>, UserError> {
+    pub(super) fn conn(
+        &self,
+    ) -> Result<r2d2::PooledConnection<crate::db::ConnectionManager>, UserError> {
         Ok(self.pool.get().map_err(DbError::from)?)
     }
 
     /// Reads a user's snapshot and caches it (unless a write raced the read).
-    fn load(&self, conn: &mut DbConn, row: User, generation: u64) -> Result<Arc<UserSnapshot>, UserError> {
+    fn load(
+        &self,
+        conn: &mut DbConn,
+        row: User,
+        generation: u64,
+    ) -> Result<Arc<UserSnapshot>, UserError> {
         let memberships = user::memberships(conn, row.id)?;
         let snapshot = Arc::new(snapshot(row, memberships));
         self.cache.insert_loaded(generation, Arc::clone(&snapshot));
@@ -120,7 +127,9 @@ impl Handler<Authenticate> for UserManager {
         let mut conn = self.conn()?;
         let generation = self.cache.generation();
         let found = user::find_by_username(&mut conn, &msg.username)?;
-        let hash = found.as_ref().map_or(&*self.dummy_hash, |u| u.password.as_str());
+        let hash = found
+            .as_ref()
+            .map_or(&*self.dummy_hash, |u| u.password.as_str());
         let password_ok = self.hasher.verify(&msg.password, hash);
         let Some(mut row) = found.filter(|_| password_ok) else {
             return Err(UserError::InvalidCredentials);
@@ -176,8 +185,12 @@ impl Handler<RegisterUser> for UserManager {
     type Result = Result<Arc<UserSnapshot>, UserError>;
 
     fn handle(&mut self, msg: RegisterUser, _: &mut Self::Context) -> Self::Result {
-        let taken =
-            || UserError::Invalid(FieldErrors::from([("username".to_owned(), vec![USERNAME_TAKEN.to_owned()])]));
+        let taken = || {
+            UserError::Invalid(FieldErrors::from([(
+                "username".to_owned(),
+                vec![USERNAME_TAKEN.to_owned()],
+            )]))
+        };
         let mut conn = self.conn()?;
         if user::username_taken(&mut conn, &msg.username)? {
             return Err(taken());
@@ -216,7 +229,8 @@ pub struct ChangePassword {
     pub now: OffsetDateTime,
 }
 
-pub const WRONG_CURRENT_PASSWORD: &str = "Your old password was entered incorrectly. Please enter it again.";
+pub const WRONG_CURRENT_PASSWORD: &str =
+    "Your old password was entered incorrectly. Please enter it again.";
 
 impl Handler<ChangePassword> for UserManager {
     type Result = Result<(Arc<UserSnapshot>, Vec<Revoked>), UserError>;

@@ -17,7 +17,9 @@ pub struct BodyLimit(pub usize);
 
 /// Reads and parses the body. An empty body is an empty object, as in DRF.
 pub async fn parse(req: &HttpRequest, mut payload: web::Payload) -> Result<FormData, ApiError> {
-    let limit = req.app_data::<web::Data<BodyLimit>>().map_or(64 * 1024, |l| l.0);
+    let limit = req
+        .app_data::<web::Data<BodyLimit>>()
+        .map_or(64 * 1024, |l| l.0);
     if let Some(length) = declared_length(req) {
         if length > limit {
             return Err(ApiError::PayloadTooLarge { limit });
@@ -25,7 +27,8 @@ pub async fn parse(req: &HttpRequest, mut payload: web::Payload) -> Result<FormD
     }
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::Parse(format!("Could not read the request body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::Parse(format!("Could not read the request body: {e}")))?;
         if bytes.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge { limit });
         }
@@ -44,7 +47,13 @@ pub async fn parse(req: &HttpRequest, mut payload: web::Payload) -> Result<FormD
 }
 
 fn declared_length(req: &HttpRequest) -> Option<usize> {
-    req.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+    req.headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The media type without parameters, lower-cased; empty when absent.
@@ -52,18 +61,28 @@ pub fn media_type(req: &HttpRequest) -> String {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default()
 }
 
 fn parse_json(bytes: &[u8]) -> Result<FormData, ApiError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::Parse(format!("JSON parse error - {e}")))?;
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Parse(format!("JSON parse error - {e}")))?;
     match value {
         Value::Object(map) => Ok(map),
         other => Err(ApiError::Validation(
             [(
                 "non_field_errors".to_owned(),
-                vec![format!("Invalid data. Expected a dictionary, but got {}.", python_type_name(&other))],
+                vec![format!(
+                    "Invalid data. Expected a dictionary, but got {}.",
+                    python_type_name(&other)
+                )],
             )]
             .into(),
         )),
@@ -82,8 +101,8 @@ fn python_type_name(value: &Value) -> &'static str {
 }
 
 fn parse_form(bytes: &[u8]) -> Result<FormData, ApiError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_bytes(bytes).map_err(|e| ApiError::Parse(format!("Form parse error - {e}")))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
+        .map_err(|e| ApiError::Parse(format!("Form parse error - {e}")))?;
     Ok(collect_text_fields(pairs))
 }
 
@@ -104,12 +123,16 @@ mod tests {
     #[test]
     fn a_json_list_is_a_validation_error_not_a_crash() {
         let err = parse_json(b"[1,2]").err();
-        assert!(matches!(err, Some(ApiError::Validation(ref f)) if f["non_field_errors"][0].contains("got list")));
+        assert!(
+            matches!(err, Some(ApiError::Validation(ref f)) if f["non_field_errors"][0].contains("got list"))
+        );
     }
 
     #[test]
     fn malformed_json_is_a_parse_error() {
-        assert!(matches!(parse_json(b"{\"a\":"), Err(ApiError::Parse(m)) if m.starts_with("JSON parse error - ")));
+        assert!(
+            matches!(parse_json(b"{\"a\":"), Err(ApiError::Parse(m)) if m.starts_with("JSON parse error - "))
+        );
     }
 
     #[test]

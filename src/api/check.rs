@@ -18,20 +18,30 @@ static CHECK: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/auth/check", &CHECK).route(web::get().to(check)).route(web::head().to(check)));
+    cfg.service(
+        resource("/api/auth/check", &CHECK)
+            .route(web::get().to(check))
+            .route(web::head().to(check)),
+    );
 }
 
 /// **Permissions:** authenticated, holding every `?permission=`. Answers with the user in the
 /// body and in `X-Keyward-User` / `X-Keyward-User-Id` headers (for proxies to forward).
 async fn check(req: HttpRequest, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
-    let mut wanted: Vec<&str> = pairs.iter().filter(|(k, _)| k == "permission").map(|(_, v)| v.as_str()).collect();
+    let mut wanted: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "permission")
+        .map(|(_, v)| v.as_str())
+        .collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let (granted, missing): (Vec<&str>, Vec<&str>) = wanted.into_iter().partition(|p| auth.user.has_perm(p));
+    let (granted, missing): (Vec<&str>, Vec<&str>) =
+        wanted.into_iter().partition(|p| auth.user.has_perm(p));
     if !missing.is_empty() {
-        return Ok(HttpResponse::Forbidden()
-            .json(json!({ "detail": DEFAULT_DENIAL, "code": "permission_denied", "missing": missing })));
+        return Ok(HttpResponse::Forbidden().json(
+            json!({ "detail": DEFAULT_DENIAL, "code": "permission_denied", "missing": missing }),
+        ));
     }
     Ok(HttpResponse::Ok()
         .insert_header(("X-Keyward-User", auth.user.username.clone()))

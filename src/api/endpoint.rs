@@ -25,12 +25,21 @@ pub fn paths(path: &'static str) -> Vec<&'static str> {
 /// A resource at `path` with `OPTIONS` and a 405 default; add its routes to the result.
 pub fn resource(path: &'static str, meta: &'static Meta) -> Resource {
     web::resource(paths(path))
-        .route(web::route().method(Method::OPTIONS).to(move || options(meta)))
-        .default_service(web::to(move |req: HttpRequest| not_allowed(req, meta.allow)))
+        .route(
+            web::route()
+                .method(Method::OPTIONS)
+                .to(move || options(meta)),
+        )
+        .default_service(web::to(move |req: HttpRequest| {
+            not_allowed(req, meta.allow)
+        }))
 }
 
 async fn not_allowed(req: HttpRequest, allow: &'static str) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed { method: req.method().to_string(), allow })
+    Err(ApiError::MethodNotAllowed {
+        method: req.method().to_string(),
+        allow,
+    })
 }
 
 async fn options(meta: &'static Meta) -> HttpResponse {
@@ -40,17 +49,26 @@ async fn options(meta: &'static Meta) -> HttpResponse {
     body.insert("renders".into(), json!(["application/json"]));
     body.insert(
         "parses".into(),
-        json!(["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]),
+        json!([
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data"
+        ]),
     );
     if meta.allow.contains("POST") && !meta.fields.is_empty() {
         let fields: Map<String, Value> = meta
             .fields
             .iter()
             .map(|(name, label)| {
-                ((*name).to_owned(), json!({"type": "string", "required": true, "read_only": false, "label": label}))
+                (
+                    (*name).to_owned(),
+                    json!({"type": "string", "required": true, "read_only": false, "label": label}),
+                )
             })
             .collect();
         body.insert("actions".into(), json!({ "POST": fields }));
     }
-    HttpResponse::Ok().insert_header((ALLOW, meta.allow)).json(body)
+    HttpResponse::Ok()
+        .insert_header((ALLOW, meta.allow))
+        .json(body)
 }

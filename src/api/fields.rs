@@ -89,7 +89,10 @@ impl Fields {
     pub fn optional_list(&mut self, data: &FormData, name: &str) -> Option<Vec<String>> {
         let Value::Array(items) = data.get(name)? else {
             let kind = data.get(name).map_or("null", python_type);
-            self.add(name, format!("Expected a list of items but got type \"{kind}\"."));
+            self.add(
+                name,
+                format!("Expected a list of items but got type \"{kind}\"."),
+            );
             return None;
         };
         let mut out = Vec::with_capacity(items.len());
@@ -108,7 +111,10 @@ impl Fields {
     }
 
     pub fn add(&mut self, name: &str, message: impl Into<String>) {
-        self.errors.entry(name.to_owned()).or_default().push(message.into());
+        self.errors
+            .entry(name.to_owned())
+            .or_default()
+            .push(message.into());
     }
 
     pub fn has_error(&self, name: &str) -> bool {
@@ -117,7 +123,11 @@ impl Fields {
 
     /// `Ok` when no field failed, else the 400 naming every failure.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
     }
 
     fn error(&mut self, name: &str, message: &str) -> String {

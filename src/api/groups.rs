@@ -10,7 +10,9 @@ use super::fields::{Fields, NOT_BLANK, Trim};
 use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::users::path_id;
 use crate::actors::ASK_TIMEOUT;
-use crate::actors::group_admin::{CreateGroup, DeleteGroup, GetGroup, GroupRecord, ListGroups, UpdateGroup};
+use crate::actors::group_admin::{
+    CreateGroup, DeleteGroup, GetGroup, GroupRecord, ListGroups, UpdateGroup,
+};
 use crate::actors::user_manager::{UserError, UserManager};
 use crate::auth::{Allowed, Model, ModelPermissions};
 use crate::error::ApiError;
@@ -38,7 +40,12 @@ static DETAIL: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/groups/", &LIST).route(web::get().to(list)).route(web::post().to(create))).service(
+    cfg.service(
+        resource("/api/groups/", &LIST)
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
         resource("/api/groups/{id}/", &DETAIL)
             .route(web::get().to(retrieve))
             .route(web::put().to(replace))
@@ -56,7 +63,11 @@ pub struct GroupView {
 
 impl From<GroupRecord> for GroupView {
     fn from(record: GroupRecord) -> Self {
-        Self { id: record.group.id, name: record.group.name, permissions: record.permissions }
+        Self {
+            id: record.group.id,
+            name: record.group.name,
+            permissions: record.permissions,
+        }
     }
 }
 
@@ -68,7 +79,10 @@ fn not_found(err: UserError) -> ApiError {
 }
 
 /// (name, permissions) of a body; `require_name` for create and PUT.
-fn group_input(data: &FormData, require_name: bool) -> Result<(Option<String>, Option<Vec<String>>), ApiError> {
+fn group_input(
+    data: &FormData,
+    require_name: bool,
+) -> Result<(Option<String>, Option<Vec<String>>), ApiError> {
     let mut fields = Fields::new();
     let name = if require_name {
         Some(fields.required(data, "name", Trim::Whitespace))
@@ -94,10 +108,26 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
     let page = PageRequest::from_query(&pairs)?;
-    let search = param(&pairs, "search").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let message = ListGroups { by: guard.acting()?, search, page: page.window() };
-    let (records, total) = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
-    respond(&req, page, total, records.into_iter().map(GroupView::from).collect())
+    let search = param(&pairs, "search")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let message = ListGroups {
+        by: guard.acting()?,
+        search,
+        page: page.window(),
+    };
+    let (records, total) = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)?;
+    respond(
+        &req,
+        page,
+        total,
+        records.into_iter().map(GroupView::from).collect(),
+    )
 }
 
 /// **Permissions:** `auth.add_group`; only permissions the caller holds can be granted.
@@ -113,9 +143,15 @@ async fn create(
         name: name.unwrap_or_default(),
         permissions: permissions.unwrap_or_default(),
     };
-    let record = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
+    let record = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)?;
     let view = GroupView::from(record);
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/groups/{}/", view.id))).json(view))
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/groups/{}/", view.id)))
+        .json(view))
 }
 
 /// **Permissions:** `auth.view_group`.
@@ -125,7 +161,14 @@ async fn retrieve(
     users: web::Data<Addr<UserManager>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "Group")?;
-    let record = users.send(GetGroup { by: guard.acting()?, id }).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    let record = users
+        .send(GetGroup {
+            by: guard.acting()?,
+            id,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(not_found)?;
     Ok(HttpResponse::Ok().json(GroupView::from(record)))
 }
 
@@ -138,8 +181,17 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "Group")?;
     let (name, permissions) = group_input(&body::parse(&req, payload).await?, full)?;
-    let message = UpdateGroup { by: guard.acting()?, id, name, permissions };
-    let record = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    let message = UpdateGroup {
+        by: guard.acting()?,
+        id,
+        name,
+        permissions,
+    };
+    let record = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(not_found)?;
     Ok(HttpResponse::Ok().json(GroupView::from(record)))
 }
 
@@ -170,6 +222,13 @@ async fn destroy(
     users: web::Data<Addr<UserManager>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "Group")?;
-    users.send(DeleteGroup { by: guard.acting()?, id }).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    users
+        .send(DeleteGroup {
+            by: guard.acting()?,
+            id,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(not_found)?;
     Ok(HttpResponse::NoContent().finish())
 }

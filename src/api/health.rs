@@ -6,14 +6,30 @@ use serde_json::json;
 use super::endpoint::{Meta, resource};
 use crate::db::DbPool;
 
-static LIVE: Meta =
-    Meta { name: "Health", description: "The process is up.", fields: &[], allow: "GET, HEAD, OPTIONS" };
-static READY: Meta =
-    Meta { name: "Readiness", description: "The database answers.", fields: &[], allow: "GET, HEAD, OPTIONS" };
+static LIVE: Meta = Meta {
+    name: "Health",
+    description: "The process is up.",
+    fields: &[],
+    allow: "GET, HEAD, OPTIONS",
+};
+static READY: Meta = Meta {
+    name: "Readiness",
+    description: "The database answers.",
+    fields: &[],
+    allow: "GET, HEAD, OPTIONS",
+};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/health", &LIVE).route(web::get().to(live)).route(web::head().to(live)))
-        .service(resource("/health/ready", &READY).route(web::get().to(ready)).route(web::head().to(ready)));
+    cfg.service(
+        resource("/health", &LIVE)
+            .route(web::get().to(live))
+            .route(web::head().to(live)),
+    )
+    .service(
+        resource("/health/ready", &READY)
+            .route(web::get().to(ready))
+            .route(web::head().to(ready)),
+    );
 }
 
 /// **Permissions:** anyone.
@@ -34,5 +50,6 @@ async fn ready(pool: web::Data<DbPool>) -> HttpResponse {
 
 fn unavailable(cause: &str) -> HttpResponse {
     tracing::warn!(cause, "readiness check failed");
-    HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "database": "unreachable" }))
+    HttpResponse::ServiceUnavailable()
+        .json(json!({ "status": "unavailable", "database": "unreachable" }))
 }

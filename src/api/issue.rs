@@ -36,9 +36,16 @@ pub fn subject(user: &UserSnapshot, codec: &TokenCodec) -> Subject {
         claims.push((name.to_owned(), Value::from(user.groups.clone())));
     }
     if let Some(name) = permissions_claim {
-        claims.push((name.to_owned(), Value::from(user.permissions.iter().cloned().collect::<Vec<_>>())));
+        claims.push((
+            name.to_owned(),
+            Value::from(user.permissions.iter().cloned().collect::<Vec<_>>()),
+        ));
     }
-    Subject { user_id: user.id, stamp: user.security_stamp.clone(), claims }
+    Subject {
+        user_id: user.id,
+        stamp: user.security_stamp.clone(),
+        claims,
+    }
 }
 
 fn at(epoch: i64, fallback: OffsetDateTime) -> PrimitiveDateTime {
@@ -57,8 +64,17 @@ pub fn minted_row(minted: &Minted, user_id: Option<i64>, now: OffsetDateTime) ->
 }
 
 /// The outstanding-list row of a token presented by a client.
-pub fn presented_row(raw: &str, token: &Decoded, user_id: Option<i64>, now: OffsetDateTime) -> NewOutstanding {
-    let iat = token.payload.get("iat").and_then(Value::as_i64).unwrap_or(now.unix_timestamp());
+pub fn presented_row(
+    raw: &str,
+    token: &Decoded,
+    user_id: Option<i64>,
+    now: OffsetDateTime,
+) -> NewOutstanding {
+    let iat = token
+        .payload
+        .get("iat")
+        .and_then(Value::as_i64)
+        .unwrap_or(now.unix_timestamp());
     NewOutstanding {
         user_id,
         jti: token.jti.clone(),
@@ -80,8 +96,15 @@ pub async fn issue_pair(
     now: OffsetDateTime,
 ) -> Result<(Minted, Minted), ApiError> {
     let ts = now.unix_timestamp();
-    let refresh = codec.mint_refresh(&subject(user, codec), ts).map_err(mint_failed)?;
-    let access = codec.access_for(&refresh.payload, ts).map_err(mint_failed)?;
-    blacklist.send(Record(minted_row(&refresh, Some(user.id), now))).timeout(ASK_TIMEOUT).await??;
+    let refresh = codec
+        .mint_refresh(&subject(user, codec), ts)
+        .map_err(mint_failed)?;
+    let access = codec
+        .access_for(&refresh.payload, ts)
+        .map_err(mint_failed)?;
+    blacklist
+        .send(Record(minted_row(&refresh, Some(user.id), now)))
+        .timeout(ASK_TIMEOUT)
+        .await??;
     Ok((refresh, access))
 }

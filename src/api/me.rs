@@ -27,13 +27,20 @@ static ME: Meta = Meta {
 static PASSWORD: Meta = Meta {
     name: "Change Password",
     description: "Changes the authenticated user's password and revokes their other tokens.",
-    fields: &[("current_password", "Current password"), ("new_password", "New password")],
+    fields: &[
+        ("current_password", "Current password"),
+        ("new_password", "New password"),
+    ],
     allow: "POST, OPTIONS",
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/me/", &ME).route(web::get().to(me)).route(web::head().to(me)))
-        .service(resource("/api/me/password/", &PASSWORD).route(web::post().to(change_password)));
+    cfg.service(
+        resource("/api/me/", &ME)
+            .route(web::get().to(me))
+            .route(web::head().to(me)),
+    )
+    .service(resource("/api/me/password/", &PASSWORD).route(web::post().to(change_password)));
 }
 
 /// **Permissions:** authenticated. The caller's account as currently stored.
@@ -59,14 +66,28 @@ async fn change_password(
     let current_password = fields.required(&data, "current_password", Trim::Keep);
     let new_password = fields.required(&data, "new_password", Trim::Keep);
     if !fields.has_error("new_password") {
-        for problem in policy::violations(&new_password, &auth.user.username, &auth.user.email, rules.min_length) {
+        for problem in policy::violations(
+            &new_password,
+            &auth.user.username,
+            &auth.user.email,
+            rules.min_length,
+        ) {
             fields.add("new_password", problem);
         }
     }
     fields.finish()?;
     let now = clock.now();
-    let message = ChangePassword { user_id: auth.user.id, current_password, new_password, now };
-    let (user, revoked) = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
+    let message = ChangePassword {
+        user_id: auth.user.id,
+        current_password,
+        new_password,
+        now,
+    };
+    let (user, revoked) = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)?;
     blacklist.do_send(Remember(revoked));
     let (refresh, access) = issue_pair(&codec, &blacklist, &user, now).await?;
     Ok(HttpResponse::Ok().json(json!({ "refresh": refresh.token, "access": access.token })))

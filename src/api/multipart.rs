@@ -10,10 +10,16 @@ use super::body::FormData;
 use crate::error::ApiError;
 
 pub async fn parse(req: &HttpRequest, bytes: Bytes) -> Result<FormData, ApiError> {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let boundary = multer::parse_boundary(content_type)
-        .map_err(|_| ApiError::Parse("Multipart form parse error - Invalid boundary in multipart: None".into()))?;
-    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(bytes) });
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let boundary = multer::parse_boundary(content_type).map_err(|_| {
+        ApiError::Parse("Multipart form parse error - Invalid boundary in multipart: None".into())
+    })?;
+    let stream =
+        futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(bytes) });
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut data = FormData::new();
     let malformed = |e: multer::Error| ApiError::Parse(format!("Multipart form parse error - {e}"));

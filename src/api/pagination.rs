@@ -19,7 +19,11 @@ pub fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, ApiError>
 
 /// The last value given for `name`.
 pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The requested page (1-based) and size.
@@ -34,7 +38,12 @@ impl PageRequest {
     pub fn from_query(pairs: &[(String, String)]) -> Result<Self, ApiError> {
         let number = match param(pairs, "page") {
             None => 1,
-            Some(raw) => raw.trim().parse::<i64>().ok().filter(|n| *n >= 1).ok_or(ApiError::InvalidPage)?,
+            Some(raw) => raw
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or(ApiError::InvalidPage)?,
         };
         let size = param(pairs, "page_size")
             .and_then(|raw| raw.trim().parse::<i64>().ok())
@@ -44,7 +53,10 @@ impl PageRequest {
     }
 
     pub fn window(&self) -> Page {
-        Page { offset: (self.number - 1).saturating_mul(self.size), limit: self.size }
+        Page {
+            offset: (self.number - 1).saturating_mul(self.size),
+            limit: self.size,
+        }
     }
 }
 
@@ -61,20 +73,27 @@ pub fn respond<T: Serialize>(
     let link = |number: i64| page_link(req, number);
     let next = (page.number * page.size < total).then(|| link(page.number + 1));
     let previous = (page.number > 1).then(|| link(page.number - 1));
-    Ok(HttpResponse::Ok().json(json!({ "count": total, "next": next, "previous": previous, "results": results })))
+    Ok(HttpResponse::Ok()
+        .json(json!({ "count": total, "next": next, "previous": previous, "results": results })))
 }
 
 fn page_link(req: &HttpRequest, number: i64) -> String {
     let info = req.connection_info();
-    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| k != "page")
-        .collect();
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "page")
+            .collect();
     if number > 1 {
         pairs.push(("page".into(), number.to_string()));
     }
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     let sep = if query.is_empty() { "" } else { "?" };
-    format!("{}://{}{}{sep}{query}", info.scheme(), info.host(), req.path())
+    format!(
+        "{}://{}{}{sep}{query}",
+        info.scheme(),
+        info.host(),
+        req.path()
+    )
 }

@@ -10,7 +10,9 @@ use super::fields::{Fields, Trim};
 use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::users::path_id;
 use crate::actors::ASK_TIMEOUT;
-use crate::actors::group_admin::{CreatePermission, DeletePermission, GetPermission, ListPermissions};
+use crate::actors::group_admin::{
+    CreatePermission, DeletePermission, GetPermission, ListPermissions,
+};
 use crate::actors::user_manager::{UserError, UserManager};
 use crate::auth::{Allowed, And, IsSuperUser, Model, ModelPermissions};
 use crate::error::ApiError;
@@ -39,21 +41,31 @@ static DETAIL: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/permissions/", &LIST).route(web::get().to(list)).route(web::post().to(create))).service(
-        resource("/api/permissions/{id}/", &DETAIL).route(web::get().to(retrieve)).route(web::delete().to(destroy)),
+    cfg.service(
+        resource("/api/permissions/", &LIST)
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        resource("/api/permissions/{id}/", &DETAIL)
+            .route(web::get().to(retrieve))
+            .route(web::delete().to(destroy)),
     );
 }
 
-pub const BAD_CODENAME: &str =
-    "Enter a codename like app_label.action_model: lower-case letters, digits and underscores, one dot.";
+pub const BAD_CODENAME: &str = "Enter a codename like app_label.action_model: lower-case letters, digits and underscores, one dot.";
 
 /// `app_label.codename`, each part a lower-case identifier.
 pub fn valid_codename(codename: &str) -> bool {
     let part = |p: &str| {
         p.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     };
-    codename.len() <= 100 && codename.split_once('.').is_some_and(|(app, name)| part(app) && part(name))
+    codename.len() <= 100
+        && codename
+            .split_once('.')
+            .is_some_and(|(app, name)| part(app) && part(name))
 }
 
 fn not_found(err: UserError) -> ApiError {
@@ -71,9 +83,20 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
     let page = PageRequest::from_query(&pairs)?;
-    let search = param(&pairs, "search").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let message = ListPermissions { by: guard.acting()?, search, page: page.window() };
-    let (rows, total) = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
+    let search = param(&pairs, "search")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let message = ListPermissions {
+        by: guard.acting()?,
+        search,
+        page: page.window(),
+    };
+    let (rows, total) = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)?;
     respond(&req, page, total, rows)
 }
 
@@ -96,11 +119,17 @@ async fn create(
     }
     fields.finish()?;
     let created = users
-        .send(CreatePermission { by: guard.acting()?, codename, name })
+        .send(CreatePermission {
+            by: guard.acting()?,
+            codename,
+            name,
+        })
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::user_error)?;
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/permissions/{}/", created.id))).json(created))
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/permissions/{}/", created.id)))
+        .json(created))
 }
 
 /// **Permissions:** `auth.view_permission`.
@@ -110,7 +139,14 @@ async fn retrieve(
     users: web::Data<Addr<UserManager>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "Permission")?;
-    let found = users.send(GetPermission { by: guard.acting()?, id }).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    let found = users
+        .send(GetPermission {
+            by: guard.acting()?,
+            id,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(not_found)?;
     Ok(HttpResponse::Ok().json(found))
 }
 
@@ -121,7 +157,14 @@ async fn destroy(
     users: web::Data<Addr<UserManager>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "Permission")?;
-    users.send(DeletePermission { by: guard.acting()?, id }).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    users
+        .send(DeletePermission {
+            by: guard.acting()?,
+            id,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(not_found)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -134,7 +177,15 @@ mod tests {
         for ok in ["reports.view_report", "billing.refund2"] {
             assert!(valid_codename(ok), "{ok}");
         }
-        for bad in ["reports", "Reports.view", "a.b.c", ".view", "app.", "app.view-report", "1app.view"] {
+        for bad in [
+            "reports",
+            "Reports.view",
+            "a.b.c",
+            ".view",
+            "app.",
+            "app.view-report",
+            "1app.view",
+        ] {
             assert!(!valid_codename(bad), "{bad}");
         }
     }

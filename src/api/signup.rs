@@ -22,7 +22,11 @@ pub struct PasswordRules {
 static SIGNUP: Meta = Meta {
     name: "Sign Up",
     description: "Creates an account from a username, an email address and a password.",
-    fields: &[("username", "Username"), ("email", "Email address"), ("password", "Password")],
+    fields: &[
+        ("username", "Username"),
+        ("email", "Email address"),
+        ("password", "Password"),
+    ],
     allow: "POST, OPTIONS",
 };
 
@@ -30,8 +34,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/api/signup/", &SIGNUP).route(web::post().to(signup)));
 }
 
-pub const INVALID_USERNAME: &str =
-    "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
+pub const INVALID_USERNAME: &str = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
 pub const USERNAME_TOO_LONG: &str = "Ensure this field has no more than 150 characters.";
 pub const INVALID_EMAIL: &str = "Enter a valid email address.";
 
@@ -42,7 +45,10 @@ pub fn check_username(fields: &mut Fields, username: &str) {
     }
     if username.chars().count() > 150 {
         fields.add("username", USERNAME_TOO_LONG);
-    } else if !username.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c)) {
+    } else if !username
+        .chars()
+        .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+    {
         fields.add("username", INVALID_USERNAME);
     }
 }
@@ -87,7 +93,16 @@ async fn signup(
         }
     }
     fields.finish()?;
-    let message = RegisterUser { username, email: email.to_lowercase(), password, now: clock.now() };
-    let user = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
+    let message = RegisterUser {
+        username,
+        email: email.to_lowercase(),
+        password,
+        now: clock.now(),
+    };
+    let user = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)?;
     Ok(HttpResponse::Created().json(UserView::from(&*user)))
 }

@@ -44,8 +44,13 @@ async fn obtain(
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
     let user = credentials(&req, payload, &users, now).await?;
-    let token = codec.mint_sliding(&subject(&user, &codec), now.unix_timestamp()).map_err(mint_failed)?;
-    blacklist.send(Record(minted_row(&token, Some(user.id), now))).timeout(ASK_TIMEOUT).await??;
+    let token = codec
+        .mint_sliding(&subject(&user, &codec), now.unix_timestamp())
+        .map_err(mint_failed)?;
+    blacklist
+        .send(Record(minted_row(&token, Some(user.id), now)))
+        .timeout(ASK_TIMEOUT)
+        .await??;
     Ok(HttpResponse::Ok().json(json!({ "token": token.token })))
 }
 
@@ -65,8 +70,12 @@ async fn refresh(
     if revoked.contains(&token.jti) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
-    token.expect_kind(TokenKind::Sliding).map_err(ApiError::InvalidToken)?;
-    codec.check_refresh_exp(&token, ts).map_err(ApiError::InvalidToken)?;
+    token
+        .expect_kind(TokenKind::Sliding)
+        .map_err(ApiError::InvalidToken)?;
+    codec
+        .check_refresh_exp(&token, ts)
+        .map_err(ApiError::InvalidToken)?;
     check_token_user(&req, &raw, &token, &codec, &blacklist, now).await?;
     let renewed = codec.slid(&token, ts).map_err(mint_failed)?;
     Ok(HttpResponse::Ok().json(json!({ "token": renewed.token })))

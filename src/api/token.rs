@@ -72,7 +72,15 @@ pub(super) async fn credentials(
     let username = fields.required(&data, "username", Trim::Whitespace);
     let password = fields.required(&data, "password", Trim::Keep);
     fields.finish()?;
-    users.send(Authenticate { username, password, now }).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)
+    users
+        .send(Authenticate {
+            username,
+            password,
+            now,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)
 }
 
 /// The one token field of a body, decoded (signature, times, id) with the clock's `now`.
@@ -124,14 +132,26 @@ pub(super) async fn check_token_user(
         return Err(no_account);
     };
     let user = crate::auth::find_user(req, id).await?.ok_or(no_account)?;
-    let settings = req.app_data::<web::Data<AuthSettings>>().map_or(true, |s| s.check_user_is_active);
+    let settings = req
+        .app_data::<web::Data<AuthSettings>>()
+        .map_or(true, |s| s.check_user_is_active);
     if settings && !user.is_active {
-        return Err(ApiError::AuthenticationFailed("No active account found for the given token."));
+        return Err(ApiError::AuthenticationFailed(
+            "No active account found for the given token.",
+        ));
     }
     if codec.check_revoke() && !crate::auth::stamp_matches(&user, token, codec) {
         let row = presented_row(raw, token, Some(id), now);
-        blacklist.send(Blacklist { token: row, at: stored_time(now) }).timeout(ASK_TIMEOUT).await??;
-        return Err(ApiError::AuthenticationFailed("The user's password has been changed."));
+        blacklist
+            .send(Blacklist {
+                token: row,
+                at: stored_time(now),
+            })
+            .timeout(ASK_TIMEOUT)
+            .await??;
+        return Err(ApiError::AuthenticationFailed(
+            "The user's password has been changed.",
+        ));
     }
     Ok(Some(id))
 }
@@ -154,7 +174,9 @@ async fn refresh(
     if revoked.contains(&token.jti) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
-    token.expect_kind(TokenKind::Refresh).map_err(ApiError::InvalidToken)?;
+    token
+        .expect_kind(TokenKind::Refresh)
+        .map_err(ApiError::InvalidToken)?;
     let user_id = check_token_user(&req, &raw, &token, &codec, &blacklist, now).await?;
 
     let access = codec.access_for(&token.payload, ts).map_err(mint_failed)?;
@@ -186,7 +208,8 @@ async fn verify(
     codec: web::Data<TokenCodec>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, token) = presented_token(&req, payload, "token", &codec, clock.now().unix_timestamp()).await?;
+    let (_, token) =
+        presented_token(&req, payload, "token", &codec, clock.now().unix_timestamp()).await?;
     if revoked.contains(&token.jti) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
@@ -204,17 +227,26 @@ async fn blacklist(
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
-    let (raw, token) = presented_token(&req, payload, "refresh", &codec, now.unix_timestamp()).await?;
+    let (raw, token) =
+        presented_token(&req, payload, "refresh", &codec, now.unix_timestamp()).await?;
     if revoked.contains(&token.jti) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
-    token.expect_kind(TokenKind::Refresh).map_err(ApiError::InvalidToken)?;
+    token
+        .expect_kind(TokenKind::Refresh)
+        .map_err(ApiError::InvalidToken)?;
     let user_id = match token.user_id(codec.names()) {
         Some(id) => crate::auth::find_user(&req, id).await?.map(|u| u.id),
         None => None,
     };
     let row = presented_row(&raw, &token, user_id, now);
-    let outcome = blacklist.send(Blacklist { token: row, at: stored_time(now) }).timeout(ASK_TIMEOUT).await??;
+    let outcome = blacklist
+        .send(Blacklist {
+            token: row,
+            at: stored_time(now),
+        })
+        .timeout(ASK_TIMEOUT)
+        .await??;
     if outcome == Blacklisting::AlreadyBlacklisted {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }

@@ -12,7 +12,9 @@ use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::signup::{PasswordRules, check_email, check_username};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::token_blacklist::{Remember, TokenBlacklist};
-use crate::actors::user_admin::{CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser, UserInput, UserRecord};
+use crate::actors::user_admin::{
+    CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser, UserInput, UserRecord,
+};
 use crate::actors::user_manager::UserManager;
 use crate::auth::{Allowed, Model, ModelPermissions, policy};
 use crate::clock::Clock;
@@ -31,7 +33,11 @@ type CanManageUsers = Allowed<ModelPermissions<UserModel>>;
 static LIST: Meta = Meta {
     name: "User List",
     description: "Users, paginated; filter with search, is_active, is_staff, is_superuser, group; sort with ordering.",
-    fields: &[("username", "Username"), ("email", "Email address"), ("password", "Password")],
+    fields: &[
+        ("username", "Username"),
+        ("email", "Email address"),
+        ("password", "Password"),
+    ],
     allow: "GET, POST, HEAD, OPTIONS",
 };
 static DETAIL: Meta = Meta {
@@ -42,7 +48,12 @@ static DETAIL: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/users/", &LIST).route(web::get().to(list)).route(web::post().to(create))).service(
+    cfg.service(
+        resource("/api/users/", &LIST)
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
         resource("/api/users/{id}/", &DETAIL)
             .route(web::get().to(retrieve))
             .route(web::put().to(replace))
@@ -92,7 +103,10 @@ impl From<UserRecord> for UserAdminView {
 
 /// A user id from the path; anything else is the same 404 as a missing user.
 pub fn path_id(req: &HttpRequest, model: &'static str) -> Result<i64, ApiError> {
-    req.match_info().get("id").and_then(|raw| raw.parse().ok()).ok_or(ApiError::NoMatch(model))
+    req.match_info()
+        .get("id")
+        .and_then(|raw| raw.parse().ok())
+        .ok_or(ApiError::NoMatch(model))
 }
 
 fn parse_bool_param(pairs: &[(String, String)], name: &str) -> Option<bool> {
@@ -104,7 +118,11 @@ fn parse_bool_param(pairs: &[(String, String)], name: &str) -> Option<bool> {
 }
 
 /// Reads a user body. `require_username` for create and PUT.
-fn user_input(data: &FormData, require_username: bool, rules: &PasswordRules) -> Result<UserInput, ApiError> {
+fn user_input(
+    data: &FormData,
+    require_username: bool,
+    rules: &PasswordRules,
+) -> Result<UserInput, ApiError> {
     let mut fields = Fields::new();
     let username = if require_username {
         Some(fields.required(data, "username", Trim::Whitespace))
@@ -120,7 +138,9 @@ fn user_input(data: &FormData, require_username: bool, rules: &PasswordRules) ->
     if let Some(username) = &username {
         check_username(&mut fields, username);
     }
-    let email = fields.optional(data, "email", Trim::Whitespace).map(|e| e.to_lowercase());
+    let email = fields
+        .optional(data, "email", Trim::Whitespace)
+        .map(|e| e.to_lowercase());
     if let Some(email) = &email {
         check_email(&mut fields, email);
     }
@@ -130,7 +150,12 @@ fn user_input(data: &FormData, require_username: bool, rules: &PasswordRules) ->
             vec![super::fields::NOT_BLANK.to_owned()]
         } else {
             let username = username.as_deref().unwrap_or_default();
-            policy::violations(password, username, email.as_deref().unwrap_or_default(), rules.min_length)
+            policy::violations(
+                password,
+                username,
+                email.as_deref().unwrap_or_default(),
+                rules.min_length,
+            )
         };
         for problem in problems {
             fields.add("password", problem);
@@ -148,7 +173,10 @@ fn user_input(data: &FormData, require_username: bool, rules: &PasswordRules) ->
         groups: fields.optional_list(data, "groups"),
         user_permissions: fields.optional_list(data, "user_permissions"),
     };
-    for (name, value) in [("first_name", &input.first_name), ("last_name", &input.last_name)] {
+    for (name, value) in [
+        ("first_name", &input.first_name),
+        ("last_name", &input.last_name),
+    ] {
         if value.as_ref().is_some_and(|v| v.chars().count() > 150) {
             fields.add(name, "Ensure this field has no more than 150 characters.");
         }
@@ -167,16 +195,36 @@ async fn list(
     let pairs = query_pairs(&req)?;
     let page = PageRequest::from_query(&pairs)?;
     let filter = UserFilter {
-        search: param(&pairs, "search").map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+        search: param(&pairs, "search")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
         is_active: parse_bool_param(&pairs, "is_active"),
         is_staff: parse_bool_param(&pairs, "is_staff"),
         is_superuser: parse_bool_param(&pairs, "is_superuser"),
-        group: param(&pairs, "group").filter(|s| !s.is_empty()).map(str::to_owned),
-        ordering: param(&pairs, "ordering").and_then(UserOrdering::parse).unwrap_or_default(),
+        group: param(&pairs, "group")
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+        ordering: param(&pairs, "ordering")
+            .and_then(UserOrdering::parse)
+            .unwrap_or_default(),
     };
-    let message = ListUsers { by: guard.acting()?, filter, page: page.window() };
-    let (records, total) = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
-    respond(&req, page, total, records.into_iter().map(UserAdminView::from).collect())
+    let message = ListUsers {
+        by: guard.acting()?,
+        filter,
+        page: page.window(),
+    };
+    let (records, total) = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)?;
+    respond(
+        &req,
+        page,
+        total,
+        records.into_iter().map(UserAdminView::from).collect(),
+    )
 }
 
 /// **Permissions:** `auth.add_user` (and superuser to create a superuser).
@@ -189,10 +237,20 @@ async fn create(
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let input = user_input(&body::parse(&req, payload).await?, true, &rules)?;
-    let message = CreateUser { by: guard.acting()?, input, now: clock.now() };
-    let record = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(super::user_error)?;
+    let message = CreateUser {
+        by: guard.acting()?,
+        input,
+        now: clock.now(),
+    };
+    let record = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)?;
     let view = UserAdminView::from(record);
-    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/users/{}/", view.id))).json(view))
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/users/{}/", view.id)))
+        .json(view))
 }
 
 /// **Permissions:** `auth.view_user`.
@@ -202,7 +260,14 @@ async fn retrieve(
     users: web::Data<Addr<UserManager>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "User")?;
-    let record = users.send(GetUser { by: guard.acting()?, id }).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    let record = users
+        .send(GetUser {
+            by: guard.acting()?,
+            id,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(not_found)?;
     Ok(HttpResponse::Ok().json(UserAdminView::from(record)))
 }
 
@@ -226,8 +291,17 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "User")?;
     let input = user_input(&body::parse(&req, payload).await?, full, &rules)?;
-    let message = UpdateUser { by: guard.acting()?, id, input, now: clock.now() };
-    let (record, revoked) = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    let message = UpdateUser {
+        by: guard.acting()?,
+        id,
+        input,
+        now: clock.now(),
+    };
+    let (record, revoked) = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(not_found)?;
     blacklist.do_send(Remember(revoked));
     Ok(HttpResponse::Ok().json(UserAdminView::from(record)))
 }
@@ -269,8 +343,16 @@ async fn destroy(
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "User")?;
-    let message = DeleteUser { by: guard.acting()?, id, now: clock.now() };
-    let revoked = users.send(message).timeout(ASK_TIMEOUT).await?.map_err(not_found)?;
+    let message = DeleteUser {
+        by: guard.acting()?,
+        id,
+        now: clock.now(),
+    };
+    let revoked = users
+        .send(message)
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(not_found)?;
     blacklist.do_send(Remember(revoked));
     Ok(HttpResponse::NoContent().finish())
 }

@@ -48,7 +48,10 @@ impl AuthSettings {
 
     /// The `WWW-Authenticate` value of a 401.
     pub fn challenge(&self) -> String {
-        format!("{} realm=\"api\"", self.header_types.first().map_or("Bearer", String::as_str))
+        format!(
+            "{} realm=\"api\"",
+            self.header_types.first().map_or("Bearer", String::as_str)
+        )
     }
 }
 
@@ -70,20 +73,30 @@ impl FromRequest for AuthUser {
 }
 
 fn data<T: 'static>(req: &HttpRequest) -> Result<&web::Data<T>, ApiError> {
-    req.app_data::<web::Data<T>>()
-        .ok_or_else(|| ApiError::Internal(format!("{} is not registered", std::any::type_name::<T>())))
+    req.app_data::<web::Data<T>>().ok_or_else(|| {
+        ApiError::Internal(format!("{} is not registered", std::any::type_name::<T>()))
+    })
 }
 
 /// `Ok(None)` when the request carries no credentials of ours (anonymous).
 pub async fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiError> {
     let settings = data::<AuthSettings>(req)?;
-    let header = req.headers().get(&settings.header_name).map(|v| v.as_bytes());
+    let header = req
+        .headers()
+        .get(&settings.header_name)
+        .map(|v| v.as_bytes());
     let Some(raw) = bearer_token(header, &settings.header_types)? else {
         return Ok(None);
     };
     let codec = data::<TokenCodec>(req)?;
     let now = data::<Clock>(req)?.now().unix_timestamp();
-    let token = validated_token(raw, codec, data::<RevokedSet>(req)?, &settings.token_kinds, now)?;
+    let token = validated_token(
+        raw,
+        codec,
+        data::<RevokedSet>(req)?,
+        &settings.token_kinds,
+        now,
+    )?;
 
     let names = codec.names();
     if !token.has_user_id(names) {
@@ -96,7 +109,10 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiErro
         Some(id) => find_user(req, id).await?,
         None => None,
     };
-    let user = user.ok_or(ApiError::AuthenticationCode { detail: "User not found".into(), code: "user_not_found" })?;
+    let user = user.ok_or(ApiError::AuthenticationCode {
+        detail: "User not found".into(),
+        code: "user_not_found",
+    })?;
     check_user(&user, &token, codec, settings.check_user_is_active)?;
     Ok(Some(AuthUser { user, token }))
 }
@@ -109,7 +125,9 @@ fn validated_token(
     kinds: &[TokenKind],
     now: i64,
 ) -> Result<Decoded, ApiError> {
-    let decoded = std::str::from_utf8(raw).map_err(|_| TokenError::Invalid).and_then(|t| codec.decode(t, now));
+    let decoded = std::str::from_utf8(raw)
+        .map_err(|_| TokenError::Invalid)
+        .and_then(|t| codec.decode(t, now));
     let mut messages = Vec::with_capacity(kinds.len());
     for &kind in kinds {
         let verdict = decoded.as_ref().map_err(Clone::clone).and_then(|token| {
@@ -149,7 +167,10 @@ pub fn check_user(
     check_active: bool,
 ) -> Result<(), ApiError> {
     if check_active && !user.is_active {
-        return Err(ApiError::AuthenticationCode { detail: "User is inactive".into(), code: "user_inactive" });
+        return Err(ApiError::AuthenticationCode {
+            detail: "User is inactive".into(),
+            code: "user_inactive",
+        });
     }
     if codec.check_revoke() && !stamp_matches(user, token, codec) {
         return Err(ApiError::AuthenticationCode {
@@ -162,5 +183,7 @@ pub fn check_user(
 
 /// Whether the token carries the user's current security stamp (compared in constant time).
 pub fn stamp_matches(user: &UserSnapshot, token: &Decoded, codec: &TokenCodec) -> bool {
-    token.stamp(codec.names()).is_some_and(|s| bool::from(s.as_bytes().ct_eq(user.security_stamp.as_bytes())))
+    token
+        .stamp(codec.names())
+        .is_some_and(|s| bool::from(s.as_bytes().ct_eq(user.security_stamp.as_bytes())))
 }

@@ -28,7 +28,12 @@ impl<P> Allowed<P> {
 impl<P: ChecksRights> Allowed<P> {
     /// The admin acting, for messages that change users, groups or permissions.
     pub fn acting(&self) -> Result<Acting, ApiError> {
-        self.caller.as_ref().map(|c| Acting { user: Arc::clone(&c.user) }).ok_or(ApiError::NotAuthenticated)
+        self.caller
+            .as_ref()
+            .map(|c| Acting {
+                user: Arc::clone(&c.user),
+            })
+            .ok_or(ApiError::NotAuthenticated)
     }
 }
 
@@ -40,9 +45,15 @@ impl<P: Policy> FromRequest for Allowed<P> {
         let req = req.clone();
         Box::pin(async move {
             let caller = authenticate(&req).await?;
-            let verdict = P::allows(&Caller { user: caller.as_ref().map(|c| &*c.user), method: req.method() })?;
+            let verdict = P::allows(&Caller {
+                user: caller.as_ref().map(|c| &*c.user),
+                method: req.method(),
+            })?;
             match (verdict, &caller) {
-                (true, _) => Ok(Self { caller, _policy: PhantomData }),
+                (true, _) => Ok(Self {
+                    caller,
+                    _policy: PhantomData,
+                }),
                 (false, None) => Err(ApiError::NotAuthenticated),
                 (false, Some(_)) => Err(ApiError::PermissionDenied(P::message().to_owned())),
             }

@@ -5,11 +5,16 @@ use crate::error::ApiError;
 /// The token in `<scheme> <token>`, or `None` when the header is absent, empty or names a
 /// scheme that is not ours (so another authenticator may answer). The scheme is compared
 /// exactly; a header of our scheme with other than two parts is a 401.
-pub fn bearer_token<'a>(header: Option<&'a [u8]>, schemes: &[String]) -> Result<Option<&'a [u8]>, ApiError> {
+pub fn bearer_token<'a>(
+    header: Option<&'a [u8]>,
+    schemes: &[String],
+) -> Result<Option<&'a [u8]>, ApiError> {
     let Some(header) = header else {
         return Ok(None);
     };
-    let mut parts = header.split(u8::is_ascii_whitespace).filter(|p| !p.is_empty());
+    let mut parts = header
+        .split(u8::is_ascii_whitespace)
+        .filter(|p| !p.is_empty());
     let Some(scheme) = parts.next() else {
         return Ok(None);
     };
@@ -40,10 +45,18 @@ mod tests {
     fn simplejwt_header_table() {
         assert_eq!(read(None), Ok(None), "absent");
         assert_eq!(read(Some("")), Ok(None), "empty");
-        assert_eq!(read(Some("bearer tok")), Ok(None), "scheme is case-sensitive");
+        assert_eq!(
+            read(Some("bearer tok")),
+            Ok(None),
+            "scheme is case-sensitive"
+        );
         assert_eq!(read(Some("Wrong tok")), Ok(None), "other scheme");
         assert_eq!(read(Some("Bearer tok")), Ok(Some("tok".into())));
-        assert_eq!(read(Some("Bearer  \ttok ")), Ok(Some("tok".into())), "any whitespace");
+        assert_eq!(
+            read(Some("Bearer  \ttok ")),
+            Ok(Some("tok".into())),
+            "any whitespace"
+        );
         assert_eq!(read(Some("Bearer")), Err(()), "one part");
         assert_eq!(read(Some("Bearer a b")), Err(()), "three parts");
     }

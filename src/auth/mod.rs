@@ -14,8 +14,8 @@ pub use guard::{Acting, Allowed, StaffUser, SuperUser};
 pub use header::bearer_token;
 pub use password::{HashError, PasswordHasher};
 pub use permissions::{
-    AllowAny, And, Caller, IsAdminUser, IsAuthenticated, IsAuthenticatedOrReadOnly, IsSuperUser, Model,
-    ModelPermissions, Not, Or, PermissionList, Policy, RequirePermissions,
+    AllowAny, And, Caller, IsAdminUser, IsAuthenticated, IsAuthenticatedOrReadOnly, IsSuperUser,
+    Model, ModelPermissions, Not, Or, PermissionList, Policy, RequirePermissions,
 };
 pub use user_cache::{UserCache, UserSnapshot};
 

@@ -22,7 +22,8 @@ impl PasswordHasher {
     }
 
     pub fn hash(&self, password: &str) -> Result<String, HashError> {
-        let hashed = bcrypt::hash(prehash(password), self.cost).map_err(|e| HashError(e.to_string()))?;
+        let hashed =
+            bcrypt::hash(prehash(password), self.cost).map_err(|e| HashError(e.to_string()))?;
         Ok(format!("{BCRYPT_SHA256}{hashed}"))
     }
 

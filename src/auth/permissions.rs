@@ -23,7 +23,8 @@ impl Caller<'_> {
     }
 
     fn has_perms(&self, codenames: &[&str]) -> bool {
-        self.user.is_some_and(|u| codenames.iter().all(|c| u.has_perm(c)))
+        self.user
+            .is_some_and(|u| codenames.iter().all(|c| u.has_perm(c)))
     }
 }
 

@@ -3,8 +3,12 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-static COMMON: LazyLock<HashSet<String>> =
-    LazyLock::new(|| include_str!("common_passwords.txt").lines().map(str::to_lowercase).collect());
+static COMMON: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    include_str!("common_passwords.txt")
+        .lines()
+        .map(str::to_lowercase)
+        .collect()
+});
 
 /// Every rule the password breaks; empty when it is acceptable.
 pub fn violations(password: &str, username: &str, email: &str, min_length: usize) -> Vec<String> {
@@ -17,7 +21,10 @@ pub fn violations(password: &str, username: &str, email: &str, min_length: usize
     }
     let lowered = password.to_lowercase();
     let email_local = email.split('@').next().unwrap_or_default();
-    if [username, email_local].iter().any(|attr| similar(&lowered, &attr.to_lowercase())) {
+    if [username, email_local]
+        .iter()
+        .any(|attr| similar(&lowered, &attr.to_lowercase()))
+    {
         out.push("The password is too similar to the username.".into());
     }
     if COMMON.contains(&lowered) {
@@ -49,7 +56,10 @@ mod tests {
         ];
         for (password, expected) in cases {
             let found = violations(password, "alice", "alice@example.com", 8);
-            assert!(found.iter().any(|v| v.contains(expected)), "{password}: {found:?}");
+            assert!(
+                found.iter().any(|v| v.contains(expected)),
+                "{password}: {found:?}"
+            );
         }
     }
 

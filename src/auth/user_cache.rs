@@ -47,7 +47,11 @@ pub struct UserCache {
 
 impl UserCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { entries: DashMap::new(), generation: AtomicU64::new(0), ttl }
+        Self {
+            entries: DashMap::new(),
+            generation: AtomicU64::new(0),
+            ttl,
+        }
     }
 
     /// A snapshot younger than the TTL.

@@ -18,14 +18,20 @@ pub fn run(settings: &Settings) -> CliResult {
     println!("database: ok ({})", url.redacted());
     let pending = migrations::pending(&mut conn)?;
     if !pending.is_empty() {
-        return Err(
-            format!("{} migration(s) pending: run `keyward migrate` ({})", pending.len(), pending.join(", ")).into()
-        );
+        return Err(format!(
+            "{} migration(s) pending: run `keyward migrate` ({})",
+            pending.len(),
+            pending.join(", ")
+        )
+        .into());
     }
     println!("migrations: up to date");
     if needs_generated_secret(settings) {
         signing_keys(settings, &mut conn, Clock::default().now())?;
-        println!("keys: ok ({}, generated key stored in the database)", settings.algorithm);
+        println!(
+            "keys: ok ({}, generated key stored in the database)",
+            settings.algorithm
+        );
     }
     println!("keyward check: no problems found");
     Ok(())

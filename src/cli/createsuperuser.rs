@@ -37,7 +37,9 @@ pub fn run(settings: &Settings, args: CreateSuperuserArgs) -> CliResult {
     };
     if username.is_empty()
         || username.chars().count() > 150
-        || !username.chars().all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+        || !username
+            .chars()
+            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
     {
         return Err("username: 1-150 letters, digits and @/./+/-/_ only".into());
     }
@@ -70,7 +72,14 @@ pub fn run(settings: &Settings, args: CreateSuperuserArgs) -> CliResult {
         return Err(format!("a user named {username:?} already exists").into());
     }
     let hasher = PasswordHasher::new(settings.bcrypt_cost);
-    match superuser::create(&mut conn, &hasher, &username, &email, &password, Clock::default().now()) {
+    match superuser::create(
+        &mut conn,
+        &hasher,
+        &username,
+        &email,
+        &password,
+        Clock::default().now(),
+    ) {
         Ok(_) => {
             println!("Superuser {username:?} created.");
             Ok(())

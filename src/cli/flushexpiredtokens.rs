@@ -28,6 +28,9 @@ pub fn run(settings: &Settings, args: FlushArgs) -> CliResult {
             break;
         }
     }
-    println!("Removed {} expired outstanding token(s), {} of them blacklisted.", total.outstanding, total.blacklisted);
+    println!(
+        "Removed {} expired outstanding token(s), {} of them blacklisted.",
+        total.outstanding, total.blacklisted
+    );
     Ok(())
 }

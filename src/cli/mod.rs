@@ -48,7 +48,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Err(err) => return fail(&err),
     };
     crate::telemetry::init(&settings.log_format);
-    let result = match cli.command.unwrap_or(Command::Serve(serve::ServeArgs::default())) {
+    let result = match cli
+        .command
+        .unwrap_or(Command::Serve(serve::ServeArgs::default()))
+    {
         Command::Serve(args) => serve::run(settings, args),
         Command::Migrate => migrate::run(&settings),
         Command::Createsuperuser(args) => createsuperuser::run(&settings, args),
@@ -74,8 +77,14 @@ fn connect(
     settings: &Settings,
 ) -> Result<r2d2::PooledConnection<crate::db::ConnectionManager>, Box<dyn std::error::Error>> {
     let url = crate::db::DatabaseUrl::parse(&settings.database_url)?;
-    let pool = crate::db::build_pool(&url, 1, settings.database_connect_timeout, settings.database_statement_timeout)?;
-    pool.get().map_err(|e| format!("cannot connect to {}: {e}", url.redacted()).into())
+    let pool = crate::db::build_pool(
+        &url,
+        1,
+        settings.database_connect_timeout,
+        settings.database_statement_timeout,
+    )?;
+    pool.get()
+        .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()).into())
 }
 
 #[cfg(test)]

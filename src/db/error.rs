@@ -23,7 +23,10 @@ impl From<DieselError> for DbError {
         match err {
             DieselError::NotFound => Self::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                let what = info.constraint_name().map(str::to_owned).unwrap_or_else(|| info.message().to_owned());
+                let what = info
+                    .constraint_name()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| info.message().to_owned());
                 Self::Conflict(what)
             }
             DieselError::DatabaseError(

@@ -17,13 +17,16 @@ pub fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     let applied = match conn {
         DbConn::Postgres(pg) => {
             diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(pg)?;
-            let result = pg.run_pending_migrations(POSTGRES).map(|v| v.iter().map(ToString::to_string).collect());
-            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(pg)?;
+            let result = pg
+                .run_pending_migrations(POSTGRES)
+                .map(|v| v.iter().map(ToString::to_string).collect());
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                .execute(pg)?;
             result
         }
-        DbConn::Sqlite(lite) => {
-            lite.run_pending_migrations(SQLITE).map(|v| v.iter().map(ToString::to_string).collect())
-        }
+        DbConn::Sqlite(lite) => lite
+            .run_pending_migrations(SQLITE)
+            .map(|v| v.iter().map(ToString::to_string).collect()),
     };
     applied.map_err(|e| DbError::Other(format!("migration failed: {e}")))
 }
@@ -31,12 +34,12 @@ pub fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
 /// Versions not yet applied.
 pub fn pending(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     let pending = match conn {
-        DbConn::Postgres(pg) => {
-            pg.pending_migrations(POSTGRES).map(|v| v.iter().map(|m| m.name().to_string()).collect())
-        }
-        DbConn::Sqlite(lite) => {
-            lite.pending_migrations(SQLITE).map(|v| v.iter().map(|m| m.name().to_string()).collect())
-        }
+        DbConn::Postgres(pg) => pg
+            .pending_migrations(POSTGRES)
+            .map(|v| v.iter().map(|m| m.name().to_string()).collect()),
+        DbConn::Sqlite(lite) => lite
+            .pending_migrations(SQLITE)
+            .map(|v| v.iter().map(|m| m.name().to_string()).collect()),
     };
     pending.map_err(|e| DbError::Unavailable(e.to_string()))
 }

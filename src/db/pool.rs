@@ -31,7 +31,8 @@ impl r2d2::ManageConnection for ConnectionManager {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
                 let url = with_libpq_timeouts(url, self.connect_timeout);
-                let mut conn = PgConnection::establish(&url).map_err(|e| ConnectError(e.to_string()))?;
+                let mut conn =
+                    PgConnection::establish(&url).map_err(|e| ConnectError(e.to_string()))?;
                 let millis = self.statement_timeout.as_millis();
                 conn.batch_execute(&format!(
                     "SET statement_timeout = {millis}; SET lock_timeout = {millis}; SET TIME ZONE 'UTC'"
@@ -41,7 +42,8 @@ impl r2d2::ManageConnection for ConnectionManager {
             }
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy();
-                let mut conn = SqliteConnection::establish(&path).map_err(|e| ConnectError(e.to_string()))?;
+                let mut conn =
+                    SqliteConnection::establish(&path).map_err(|e| ConnectError(e.to_string()))?;
                 let busy = self.statement_timeout.as_millis();
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {busy}; PRAGMA journal_mode = WAL; \
@@ -78,7 +80,9 @@ fn with_libpq_timeouts(url: &str, connect_timeout: Duration) -> String {
     let mut out = url.to_owned();
     let mut sep = if url.contains('?') { '&' } else { '?' };
     for (key, value) in defaults {
-        let present = query.split('&').any(|pair| pair.split('=').next() == Some(key));
+        let present = query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some(key));
         if !present {
             out.push(sep);
             out.push_str(key);
@@ -98,7 +102,11 @@ pub fn build_pool(
     connect_timeout: Duration,
     statement_timeout: Duration,
 ) -> Result<DbPool, DbError> {
-    let manager = ConnectionManager { url: url.clone(), connect_timeout, statement_timeout };
+    let manager = ConnectionManager {
+        url: url.clone(),
+        connect_timeout,
+        statement_timeout,
+    };
     let min_idle = match url {
         DatabaseUrl::Postgres(_) => Some(1.min(size)),
         DatabaseUrl::Sqlite(_) => Some(1),
@@ -128,9 +136,15 @@ mod tests {
     #[test]
     fn libpq_timeouts_are_added_but_never_override_the_url() {
         let url = with_libpq_timeouts("postgres://h/db?connect_timeout=9", Duration::from_secs(5));
-        assert!(url.starts_with("postgres://h/db?connect_timeout=9&keepalives=1"), "{url}");
+        assert!(
+            url.starts_with("postgres://h/db?connect_timeout=9&keepalives=1"),
+            "{url}"
+        );
         assert_eq!(url.matches("connect_timeout").count(), 1);
         let url = with_libpq_timeouts("postgres://h/db", Duration::from_secs(5));
-        assert!(url.contains("?connect_timeout=5&") && url.contains("tcp_user_timeout=10000"), "{url}");
+        assert!(
+            url.contains("?connect_timeout=5&") && url.contains("tcp_user_timeout=10000"),
+            "{url}"
+        );
     }
 }

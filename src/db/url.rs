@@ -42,7 +42,11 @@ impl DatabaseUrl {
             }
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
-        let scheme = raw.split("://").next().filter(|_| raw.contains("://")).unwrap_or(raw);
+        let scheme = raw
+            .split("://")
+            .next()
+            .filter(|_| raw.contains("://"))
+            .unwrap_or(raw);
         Err(UrlError::UnknownScheme(scheme.chars().take(40).collect()))
     }
 
@@ -71,7 +75,11 @@ fn redact_password(url: &str) -> String {
         return url.to_owned();
     };
     let user = userinfo.split(':').next().unwrap_or_default();
-    let sep = if tail.is_empty() && !rest.contains('/') { "" } else { "/" };
+    let sep = if tail.is_empty() && !rest.contains('/') {
+        ""
+    } else {
+        "/"
+    };
     format!("{scheme}://{user}:***@{host}{sep}{tail}")
 }
 
@@ -81,26 +89,52 @@ mod tests {
 
     #[test]
     fn schemes_choose_the_backend() {
-        assert_eq!(DatabaseUrl::parse("postgres://u@h/db"), Ok(DatabaseUrl::Postgres("postgres://u@h/db".into())));
-        assert_eq!(DatabaseUrl::parse("postgresql://h/db"), Ok(DatabaseUrl::Postgres("postgresql://h/db".into())));
-        assert_eq!(DatabaseUrl::parse("sqlite://a/b.db"), Ok(DatabaseUrl::Sqlite("a/b.db".into())));
-        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db"), Ok(DatabaseUrl::Sqlite("/tmp/x.db".into())));
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db"),
+            Ok(DatabaseUrl::Postgres("postgres://u@h/db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://h/db"),
+            Ok(DatabaseUrl::Postgres("postgresql://h/db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://a/b.db"),
+            Ok(DatabaseUrl::Sqlite("a/b.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db"),
+            Ok(DatabaseUrl::Sqlite("/tmp/x.db".into()))
+        );
     }
 
     #[test]
     fn anything_else_is_refused_not_guessed() {
-        for raw in ["keyward.db", "host=localhost dbname=x", "mysql://h/db", "sqlite:x.db"] {
-            assert!(matches!(DatabaseUrl::parse(raw), Err(UrlError::UnknownScheme(_))), "{raw}");
+        for raw in [
+            "keyward.db",
+            "host=localhost dbname=x",
+            "mysql://h/db",
+            "sqlite:x.db",
+        ] {
+            assert!(
+                matches!(DatabaseUrl::parse(raw), Err(UrlError::UnknownScheme(_))),
+                "{raw}"
+            );
         }
         assert_eq!(DatabaseUrl::parse(""), Err(UrlError::Empty));
-        assert_eq!(DatabaseUrl::parse("sqlite://:memory:"), Err(UrlError::SqliteNeedsFile));
-        assert_eq!(DatabaseUrl::parse("sqlite://"), Err(UrlError::SqliteNeedsFile));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://:memory:"),
+            Err(UrlError::SqliteNeedsFile)
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://"),
+            Err(UrlError::SqliteNeedsFile)
+        );
     }
 
     #[test]
     fn passwords_never_reach_log_lines() {
-        let url =
-            DatabaseUrl::parse("postgres://app:s3cret@db:5432/keyward").unwrap_or(DatabaseUrl::Sqlite("x".into()));
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db:5432/keyward")
+            .unwrap_or(DatabaseUrl::Sqlite("x".into()));
         assert_eq!(url.redacted(), "postgres://app:***@db:5432/keyward");
     }
 }

@@ -67,7 +67,9 @@ impl Decoded {
 
     /// Whether the payload carries a user id claim at all.
     pub fn has_user_id(&self, names: &ClaimNames) -> bool {
-        self.payload.get(&names.user_id).is_some_and(|v| !v.is_null())
+        self.payload
+            .get(&names.user_id)
+            .is_some_and(|v| !v.is_null())
     }
 
     pub fn stamp(&self, names: &ClaimNames) -> Option<&str> {
@@ -96,7 +98,9 @@ pub struct TokenCodec {
 
 /// Claims a derived token never copies from its parent (simplejwt's `no_copy_claims`).
 fn is_copied(names: &ClaimNames, key: &str) -> bool {
-    key != names.token_type && key != names.jti && !matches!(key, "exp" | "iat" | "jti" | "aud" | "iss")
+    key != names.token_type
+        && key != names.jti
+        && !matches!(key, "exp" | "iat" | "jti" | "aud" | "iss")
 }
 
 impl TokenCodec {
@@ -148,36 +152,72 @@ impl TokenCodec {
 
     /// The claim names for group names and permissions, when roles go into tokens.
     pub fn role_claims(&self) -> (Option<&str>, Option<&str>) {
-        (self.groups_claim.as_deref(), self.permissions_claim.as_deref())
+        (
+            self.groups_claim.as_deref(),
+            self.permissions_claim.as_deref(),
+        )
     }
 
     /// A refresh token for the subject.
     pub fn mint_refresh(&self, subject: &Subject, now: i64) -> Result<Minted, String> {
-        self.sign(self.fresh(TokenKind::Refresh, now + self.refresh_lifetime, now, subject_claims(self, subject)), now)
+        self.sign(
+            self.fresh(
+                TokenKind::Refresh,
+                now + self.refresh_lifetime,
+                now,
+                subject_claims(self, subject),
+            ),
+            now,
+        )
     }
 
     /// A sliding token for the subject.
     pub fn mint_sliding(&self, subject: &Subject, now: i64) -> Result<Minted, String> {
         let mut claims = Map::new();
-        claims.insert(self.names.refresh_exp.clone(), Value::from(now + self.sliding_refresh_lifetime));
+        claims.insert(
+            self.names.refresh_exp.clone(),
+            Value::from(now + self.sliding_refresh_lifetime),
+        );
         claims.extend(subject_claims(self, subject));
-        self.sign(self.fresh(TokenKind::Sliding, now + self.sliding_lifetime, now, claims), now)
+        self.sign(
+            self.fresh(TokenKind::Sliding, now + self.sliding_lifetime, now, claims),
+            now,
+        )
     }
 
     /// The access token a refresh token grants: its claims, a new id and times.
     pub fn access_for(&self, refresh: &Map<String, Value>, now: i64) -> Result<Minted, String> {
-        self.sign(self.fresh(TokenKind::Access, now + self.access_lifetime, now, self.copied(refresh)), now)
+        self.sign(
+            self.fresh(
+                TokenKind::Access,
+                now + self.access_lifetime,
+                now,
+                self.copied(refresh),
+            ),
+            now,
+        )
     }
 
     /// The successor of a rotated refresh token: same claims, new id and times.
     pub fn rotated(&self, refresh: &Map<String, Value>, now: i64) -> Result<Minted, String> {
-        self.sign(self.fresh(TokenKind::Refresh, now + self.refresh_lifetime, now, self.copied(refresh)), now)
+        self.sign(
+            self.fresh(
+                TokenKind::Refresh,
+                now + self.refresh_lifetime,
+                now,
+                self.copied(refresh),
+            ),
+            now,
+        )
     }
 
     /// A sliding token renewed: same id and `refresh_exp`, new `exp` and `iat`.
     pub fn slid(&self, sliding: &Decoded, now: i64) -> Result<Minted, String> {
         let mut payload = Map::new();
-        payload.insert(self.names.token_type.clone(), Value::from(TokenKind::Sliding.as_str()));
+        payload.insert(
+            self.names.token_type.clone(),
+            Value::from(TokenKind::Sliding.as_str()),
+        );
         payload.insert("exp".into(), Value::from(now + self.sliding_lifetime));
         payload.insert("iat".into(), Value::from(now));
         payload.insert(self.names.jti.clone(), Value::from(sliding.jti.clone()));
@@ -186,11 +226,21 @@ impl TokenCodec {
     }
 
     fn copied(&self, parent: &Map<String, Value>) -> Map<String, Value> {
-        parent.iter().filter(|(k, _)| is_copied(&self.names, k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+        parent
+            .iter()
+            .filter(|(k, _)| is_copied(&self.names, k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// simplejwt's key order: type, exp, iat, jti, then the rest.
-    fn fresh(&self, kind: TokenKind, exp: i64, now: i64, rest: Map<String, Value>) -> Map<String, Value> {
+    fn fresh(
+        &self,
+        kind: TokenKind,
+        exp: i64,
+        now: i64,
+        rest: Map<String, Value>,
+    ) -> Map<String, Value> {
         let mut payload = Map::new();
         payload.insert(self.names.token_type.clone(), Value::from(kind.as_str()));
         payload.insert("exp".into(), Value::from(exp));
@@ -207,18 +257,33 @@ impl TokenCodec {
         if let Some(iss) = &self.issuer {
             payload.insert("iss".into(), Value::from(iss.clone()));
         }
-        let jti = payload.get(&self.names.jti).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let jti = payload
+            .get(&self.names.jti)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         let exp = payload.get("exp").and_then(Value::as_i64).unwrap_or(now);
-        let token = jsonwebtoken::encode(&self.header, &payload, &self.keys.encoding).map_err(|e| e.to_string())?;
-        Ok(Minted { token, jti, iat: now, exp, payload })
+        let token = jsonwebtoken::encode(&self.header, &payload, &self.keys.encoding)
+            .map_err(|e| e.to_string())?;
+        Ok(Minted {
+            token,
+            jti,
+            iat: now,
+            exp,
+            payload,
+        })
     }
 
     /// Verifies signature, algorithm and times, then the presence of `exp` and the id, in
     /// simplejwt's order. The type is checked by the caller with [`Decoded::expect_kind`],
     /// after the blacklist where that applies.
     pub fn decode(&self, token: &str, now: i64) -> Result<Decoded, TokenError> {
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.keys.decoding, &self.validation)
-            .map_err(|_| TokenError::Invalid)?;
+        let data = jsonwebtoken::decode::<Map<String, Value>>(
+            token,
+            &self.keys.decoding,
+            &self.validation,
+        )
+        .map_err(|_| TokenError::Invalid)?;
         let payload = data.claims;
         self.check_registered_claims(&payload, now)?;
         let exp = match payload.get("exp") {
@@ -232,13 +297,25 @@ impl TokenCodec {
             Some(Value::String(jti)) if !jti.is_empty() => jti.clone(),
             _ => return Err(TokenError::NoId),
         };
-        let token_type = payload.get(&self.names.token_type).and_then(Value::as_str).map(str::to_owned);
-        Ok(Decoded { payload, jti, exp, token_type })
+        let token_type = payload
+            .get(&self.names.token_type)
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(Decoded {
+            payload,
+            jti,
+            exp,
+            token_type,
+        })
     }
 
     /// PyJWT's checks that fail as "Token is invalid": `iat`/`nbf` in the future, audience,
     /// issuer, and the string-typed `jti`/`sub`.
-    fn check_registered_claims(&self, payload: &Map<String, Value>, now: i64) -> Result<(), TokenError> {
+    fn check_registered_claims(
+        &self,
+        payload: &Map<String, Value>,
+        now: i64,
+    ) -> Result<(), TokenError> {
         for claim in ["iat", "nbf"] {
             if let Some(value) = payload.get(claim) {
                 let at = epoch(value).ok_or(TokenError::Invalid)?;
@@ -273,7 +350,10 @@ impl TokenCodec {
     /// Checks a sliding token's refresh deadline.
     pub fn check_refresh_exp(&self, token: &Decoded, now: i64) -> Result<(), TokenError> {
         let name = &self.names.refresh_exp;
-        let deadline = token.payload.get(name).ok_or_else(|| TokenError::MissingClaim(name.clone()))?;
+        let deadline = token
+            .payload
+            .get(name)
+            .ok_or_else(|| TokenError::MissingClaim(name.clone()))?;
         let deadline = epoch(deadline).ok_or(TokenError::Invalid)?;
         if deadline <= now - self.leeway {
             return Err(TokenError::ClaimExpired(name.clone()));
@@ -284,9 +364,15 @@ impl TokenCodec {
 
 fn subject_claims(codec: &TokenCodec, subject: &Subject) -> Map<String, Value> {
     let mut claims = Map::new();
-    claims.insert(codec.names.user_id.clone(), Value::from(subject.user_id.to_string()));
+    claims.insert(
+        codec.names.user_id.clone(),
+        Value::from(subject.user_id.to_string()),
+    );
     if codec.check_revoke {
-        claims.insert(codec.names.revoke.clone(), Value::from(subject.stamp.clone()));
+        claims.insert(
+            codec.names.revoke.clone(),
+            Value::from(subject.stamp.clone()),
+        );
     }
     for (name, value) in &subject.claims {
         claims.insert(name.clone(), value.clone());
@@ -297,7 +383,9 @@ fn subject_claims(codec: &TokenCodec, subject: &Subject) -> Map<String, Value> {
 /// A number of seconds since the epoch; fractions are dropped, as simplejwt does.
 fn epoch(value: &Value) -> Option<i64> {
     match value {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64)),
         _ => None,
     }
 }

@@ -7,20 +7,38 @@ use crate::config::Settings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("Unrecognized algorithm type '{0}' (use HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 or EdDSA)")]
+    #[error(
+        "Unrecognized algorithm type '{0}' (use HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 or EdDSA)"
+    )]
     UnknownAlgorithm(String),
     #[error(
         "signing_key is {len} bytes; {algorithm} needs at least {min} random bytes (set a longer key, or unset it to have keyward generate one)"
     )]
-    WeakSecret { algorithm: String, len: usize, min: usize },
+    WeakSecret {
+        algorithm: String,
+        len: usize,
+        min: usize,
+    },
     #[error("{algorithm} needs {what} (a PEM file): set {setting} or {setting}_file")]
-    MissingKey { algorithm: String, what: &'static str, setting: &'static str },
+    MissingKey {
+        algorithm: String,
+        what: &'static str,
+        setting: &'static str,
+    },
     #[error("set {0} or {0}_file, not both")]
     BothSet(&'static str),
     #[error("cannot read {setting}_file {path}: {cause}")]
-    Unreadable { setting: &'static str, path: String, cause: String },
+    Unreadable {
+        setting: &'static str,
+        path: String,
+        cause: String,
+    },
     #[error("{setting} is not a valid {algorithm} key: {cause}")]
-    BadKey { setting: &'static str, algorithm: String, cause: String },
+    BadKey {
+        setting: &'static str,
+        algorithm: String,
+        cause: String,
+    },
     #[error(
         "signing_key and verifying_key do not belong together: a token signed with one does not verify with the other"
     )]
@@ -75,7 +93,9 @@ pub struct SigningKeys {
 
 impl std::fmt::Debug for SigningKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKeys").field("algorithm", &self.algorithm).finish_non_exhaustive()
+        f.debug_struct("SigningKeys")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
     }
 }
 
@@ -85,19 +105,28 @@ impl SigningKeys {
         let algorithm = parse_algorithm(&settings.algorithm)?;
         let name = settings.algorithm.clone();
         let signing = read_material(
-            settings.signing_key.as_ref().map(|s| s.expose_secret().as_bytes().to_vec()),
+            settings
+                .signing_key
+                .as_ref()
+                .map(|s| s.expose_secret().as_bytes().to_vec()),
             settings.signing_key_file.as_deref(),
             "signing_key",
         )?;
         let keys = if is_hmac(algorithm) {
-            let secret = signing.or_else(|| generated.map(<[u8]>::to_vec)).ok_or_else(|| KeyError::MissingKey {
-                algorithm: name.clone(),
-                what: "a secret",
-                setting: "signing_key",
-            })?;
+            let secret = signing
+                .or_else(|| generated.map(<[u8]>::to_vec))
+                .ok_or_else(|| KeyError::MissingKey {
+                    algorithm: name.clone(),
+                    what: "a secret",
+                    setting: "signing_key",
+                })?;
             let min = min_hmac_key_len(algorithm);
             if secret.len() < min {
-                return Err(KeyError::WeakSecret { algorithm: name, len: secret.len(), min });
+                return Err(KeyError::WeakSecret {
+                    algorithm: name,
+                    len: secret.len(),
+                    min,
+                });
             }
             let bad = |e: jsonwebtoken::errors::Error| KeyError::BadKey {
                 setting: "signing_key",
@@ -116,7 +145,10 @@ impl SigningKeys {
                 setting: "signing_key",
             })?;
             let public = read_material(
-                settings.verifying_key.as_ref().map(|s| s.as_bytes().to_vec()),
+                settings
+                    .verifying_key
+                    .as_ref()
+                    .map(|s| s.as_bytes().to_vec()),
                 settings.verifying_key_file.as_deref(),
                 "verifying_key",
             )?
@@ -147,10 +179,12 @@ impl SigningKeys {
     fn probe(&self) -> Result<(), KeyError> {
         let header = jsonwebtoken::Header::new(self.algorithm);
         let claims = serde_json::json!({ "probe": true });
-        let token = jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| KeyError::BadKey {
-            setting: "signing_key",
-            algorithm: format!("{:?}", self.algorithm),
-            cause: e.to_string(),
+        let token = jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(|e| {
+            KeyError::BadKey {
+                setting: "signing_key",
+                algorithm: format!("{:?}", self.algorithm),
+                cause: e.to_string(),
+            }
         })?;
         let mut validation = jsonwebtoken::Validation::new(self.algorithm);
         validation.required_spec_claims.clear();
@@ -169,11 +203,13 @@ fn read_material(
     match (inline, file) {
         (Some(_), Some(_)) => Err(KeyError::BothSet(setting)),
         (Some(bytes), None) => Ok(Some(bytes)),
-        (None, Some(path)) => std::fs::read(path).map(Some).map_err(|e| KeyError::Unreadable {
-            setting,
-            path: path.display().to_string(),
-            cause: e.to_string(),
-        }),
+        (None, Some(path)) => std::fs::read(path)
+            .map(Some)
+            .map_err(|e| KeyError::Unreadable {
+                setting,
+                path: path.display().to_string(),
+                cause: e.to_string(),
+            }),
         (None, None) => Ok(None),
     }
 }

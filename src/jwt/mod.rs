@@ -10,7 +10,14 @@ pub use error::TokenError;
 pub use keys::{KeyError, SigningKeys, min_hmac_key_len, needs_generated_secret, parse_algorithm};
 
 /// User fields that `token_user_claims` may copy into tokens.
-pub const USER_CLAIM_FIELDS: [&str; 6] = ["username", "email", "first_name", "last_name", "is_staff", "is_superuser"];
+pub const USER_CLAIM_FIELDS: [&str; 6] = [
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "is_staff",
+    "is_superuser",
+];
 
 /// What a token is for; written to the `token_type` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

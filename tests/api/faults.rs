@@ -23,7 +23,8 @@ impl Outage {
         let url = app.settings.database_url.clone();
         if let Some(path) = url.strip_prefix("sqlite://") {
             let mut conn = SqliteConnection::establish(path).unwrap_or_else(|e| panic!("{e}"));
-            conn.batch_execute("BEGIN EXCLUSIVE").unwrap_or_else(|e| panic!("{e}"));
+            conn.batch_execute("BEGIN EXCLUSIVE")
+                .unwrap_or_else(|e| panic!("{e}"));
             return Self::Sqlite(conn);
         }
         let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_default();
@@ -43,7 +44,8 @@ impl Drop for Outage {
     fn drop(&mut self) {
         if let Self::Postgres { admin_url, name } = self {
             if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ = admin.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+                let _ =
+                    admin.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
             }
         }
     }
@@ -60,13 +62,27 @@ async fn a_database_outage_gives_503_and_the_server_recovers_by_itself() {
     let (_, access) = app.login("alice", PASSWORD).await;
 
     let outage = Outage::start(&app);
-    let (status, body) =
-        json_of(app.post_json("/api/token/", &json!({"username": "alice", "password": PASSWORD})).await).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "login during the outage: {body}");
+    let (status, body) = json_of(
+        app.post_json(
+            "/api/token/",
+            &json!({"username": "alice", "password": PASSWORD}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "login during the outage: {body}"
+    );
     assert_eq!(body["code"], "service_unavailable");
     if matches!(outage, Outage::Postgres { .. }) {
         let (status, body) = json_of(app.get("/health/ready", None).await).await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "readiness during the outage: {body}");
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "readiness during the outage: {body}"
+        );
     }
     // Protected routes keep working from memory for users already seen.
     assert_eq!(app.me(&access).await.status(), StatusCode::OK);
@@ -74,14 +90,22 @@ async fn a_database_outage_gives_503_and_the_server_recovers_by_itself() {
 
     let mut recovered = None;
     for _ in 0..20 {
-        let response = app.post_json("/api/token/", &json!({"username": "alice", "password": PASSWORD})).await;
+        let response = app
+            .post_json(
+                "/api/token/",
+                &json!({"username": "alice", "password": PASSWORD}),
+            )
+            .await;
         if response.status() == StatusCode::OK {
             recovered = Some(response);
             break;
         }
         actix_web::rt::time::sleep(Duration::from_millis(250)).await;
     }
-    assert!(recovered.is_some(), "login never recovered after the database came back");
+    assert!(
+        recovered.is_some(),
+        "login never recovered after the database came back"
+    );
     let (status, _) = json_of(app.get("/health/ready", None).await).await;
     assert_eq!(status, StatusCode::OK);
 }

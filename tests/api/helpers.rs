@@ -39,11 +39,14 @@ fn test_database() -> (TestDb, String) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("keyward_test_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("TEST_DATABASE_URL: {e}"));
+            let mut conn = PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL: {e}"));
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut conn)
                 .unwrap_or_else(|e| panic!("create db: {e}"));
-            let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+            let base = admin_url
+                .rsplit_once('/')
+                .map_or(admin_url.as_str(), |(b, _)| b);
             let url = format!("{base}/{name}");
             (TestDb::Postgres { admin_url, name }, url)
         }
@@ -89,14 +92,22 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap_or_else(|e| panic!("client: {e}"));
-    TestApp { address, client, clock, pool, settings, db }
+    TestApp {
+        address,
+        client,
+        clock,
+        pool,
+        settings,
+        db,
+    }
 }
 
 /// A response's status and JSON body.
 pub async fn json_of(response: Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text:?}"));
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text:?}"));
     (status, body)
 }
 
@@ -106,15 +117,30 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.unwrap_or_else(|e| panic!("POST {path}: {e}"))
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.client.post(self.url(path)).form(form).send().await.unwrap_or_else(|e| panic!("POST {path}: {e}"))
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     /// POST with a raw body and content type.
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Response {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
         self.client
             .post(self.url(path))
             .header("content-type", content_type)
@@ -129,21 +155,29 @@ impl TestApp {
         if let Some(value) = authorization {
             request = request.header("authorization", value);
         }
-        request.send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
     /// `GET /api/me/` with `Bearer <access>`.
     pub async fn me(&self, access: &str) -> Response {
-        self.get("/api/me/", Some(&format!("Bearer {access}"))).await
+        self.get("/api/me/", Some(&format!("Bearer {access}")))
+            .await
     }
 
     pub fn conn(&self) -> r2d2::PooledConnection<keyward::db::ConnectionManager> {
-        self.pool.get().unwrap_or_else(|e| panic!("test connection: {e}"))
+        self.pool
+            .get()
+            .unwrap_or_else(|e| panic!("test connection: {e}"))
     }
 
     /// Creates a user straight in the database. Returns the id.
     pub fn create_user_with(&self, username: &str, password: &str, flags: UserFlags) -> i64 {
-        let hash = PasswordHasher::new(4).hash(password).unwrap_or_else(|e| panic!("{e}"));
+        let hash = PasswordHasher::new(4)
+            .hash(password)
+            .unwrap_or_else(|e| panic!("{e}"));
         let new = NewUser {
             username,
             email: "",
@@ -156,7 +190,9 @@ impl TestApp {
             date_joined: stored_time(self.clock.now()),
             security_stamp: "initial-stamp",
         };
-        user::insert(&mut self.conn(), &new).unwrap_or_else(|e| panic!("create user: {e}")).id
+        user::insert(&mut self.conn(), &new)
+            .unwrap_or_else(|e| panic!("create user: {e}"))
+            .id
     }
 
     /// An active ordinary user with [`PASSWORD`].
@@ -177,14 +213,22 @@ impl TestApp {
     }
 
     pub fn delete_user(&self, id: i64) {
-        self.with_db(|conn| keyward::with_conn!(conn, c => diesel::delete(users::table.find(id)).execute(c)))
-            .unwrap_or_else(|e| panic!("{e}"));
+        self.with_db(
+            |conn| keyward::with_conn!(conn, c => diesel::delete(users::table.find(id)).execute(c)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Logs in and returns (refresh, access).
     pub async fn login(&self, username: &str, password: &str) -> (String, String) {
-        let (status, body) =
-            json_of(self.post_json("/api/token/", &json!({"username": username, "password": password})).await).await;
+        let (status, body) = json_of(
+            self.post_json(
+                "/api/token/",
+                &json!({"username": username, "password": password}),
+            )
+            .await,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "login failed: {body}");
         (
             body["refresh"].as_str().unwrap_or_default().to_owned(),
@@ -193,15 +237,27 @@ impl TestApp {
     }
 
     pub async fn refresh(&self, refresh: &str) -> (StatusCode, Value) {
-        json_of(self.post_json("/api/token/refresh/", &json!({ "refresh": refresh })).await).await
+        json_of(
+            self.post_json("/api/token/refresh/", &json!({ "refresh": refresh }))
+                .await,
+        )
+        .await
     }
 
     pub async fn verify(&self, token: &str) -> (StatusCode, Value) {
-        json_of(self.post_json("/api/token/verify/", &json!({ "token": token })).await).await
+        json_of(
+            self.post_json("/api/token/verify/", &json!({ "token": token }))
+                .await,
+        )
+        .await
     }
 
     pub async fn logout(&self, refresh: &str) -> (StatusCode, Value) {
-        json_of(self.post_json("/api/token/blacklist/", &json!({ "refresh": refresh })).await).await
+        json_of(
+            self.post_json("/api/token/blacklist/", &json!({ "refresh": refresh }))
+                .await,
+        )
+        .await
     }
 
     /// (outstanding, blacklisted) row counts.
@@ -257,7 +313,11 @@ pub struct UserFlags {
 
 impl Default for UserFlags {
     fn default() -> Self {
-        Self { active: true, staff: false, superuser: false }
+        Self {
+            active: true,
+            staff: false,
+            superuser: false,
+        }
     }
 }
 
@@ -268,7 +328,8 @@ impl Drop for TestApp {
         }
         if let TestDb::Postgres { admin_url, name } = &self.db {
             if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
             }
         }
     }

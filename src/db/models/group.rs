@@ -15,7 +15,11 @@ pub struct Group {
 }
 
 /// A page of groups (by name), optionally matching `search`, and the total.
-pub fn list(conn: &mut DbConn, search: Option<&str>, page: Page) -> Result<(Vec<Group>, i64), DbError> {
+pub fn list(
+    conn: &mut DbConn,
+    search: Option<&str>,
+    page: Page,
+) -> Result<(Vec<Group>, i64), DbError> {
     let pattern = search.map(contains_pattern);
     Ok(crate::with_conn!(conn, c => {
         let filtered = || {
@@ -37,7 +41,9 @@ pub fn list(conn: &mut DbConn, search: Option<&str>, page: Page) -> Result<(Vec<
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Group>, DbError> {
-    Ok(crate::with_conn!(conn, c => groups::table.find(id).select(Group::as_select()).first(c).optional())?)
+    Ok(
+        crate::with_conn!(conn, c => groups::table.find(id).select(Group::as_select()).first(c).optional())?,
+    )
 }
 
 /// The groups named by `names` that exist.
@@ -48,15 +54,21 @@ pub fn by_names(conn: &mut DbConn, names: &[String]) -> Result<Vec<Group>, DbErr
 }
 
 pub fn insert(conn: &mut DbConn, name: &str) -> Result<Group, DbError> {
-    Ok(crate::with_conn!(conn, c => diesel::insert_into(groups::table)
+    Ok(
+        crate::with_conn!(conn, c => diesel::insert_into(groups::table)
         .values(groups::name.eq(name))
         .returning(Group::as_returning())
-        .get_result(c))?)
+        .get_result(c))?,
+    )
 }
 
 pub fn rename(conn: &mut DbConn, id: i64, name: &str) -> Result<(), DbError> {
     let n = crate::with_conn!(conn, c => diesel::update(groups::table.find(id)).set(groups::name.eq(name)).execute(c))?;
-    if n == 1 { Ok(()) } else { Err(DbError::NotFound) }
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(DbError::NotFound)
+    }
 }
 
 pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {

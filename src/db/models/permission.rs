@@ -16,7 +16,11 @@ pub struct Permission {
 }
 
 /// A page of permissions (by codename), optionally matching `search`, and the total.
-pub fn list(conn: &mut DbConn, search: Option<&str>, page: Page) -> Result<(Vec<Permission>, i64), DbError> {
+pub fn list(
+    conn: &mut DbConn,
+    search: Option<&str>,
+    page: Page,
+) -> Result<(Vec<Permission>, i64), DbError> {
     let pattern = search.map(contains_pattern);
     Ok(crate::with_conn!(conn, c => {
         let filtered = || {
@@ -41,7 +45,9 @@ pub fn list(conn: &mut DbConn, search: Option<&str>, page: Page) -> Result<(Vec<
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<Permission>, DbError> {
-    Ok(crate::with_conn!(conn, c => permissions::table.find(id).select(Permission::as_select()).first(c).optional())?)
+    Ok(
+        crate::with_conn!(conn, c => permissions::table.find(id).select(Permission::as_select()).first(c).optional())?,
+    )
 }
 
 /// The permissions named by `codenames` that exist.
@@ -53,10 +59,12 @@ pub fn by_codenames(conn: &mut DbConn, codenames: &[String]) -> Result<Vec<Permi
 }
 
 pub fn insert(conn: &mut DbConn, codename: &str, name: &str) -> Result<Permission, DbError> {
-    Ok(crate::with_conn!(conn, c => diesel::insert_into(permissions::table)
+    Ok(
+        crate::with_conn!(conn, c => diesel::insert_into(permissions::table)
         .values((permissions::codename.eq(codename), permissions::name.eq(name)))
         .returning(Permission::as_returning())
-        .get_result(c))?)
+        .get_result(c))?,
+    )
 }
 
 /// Deletes a permission and every grant of it.

@@ -58,7 +58,11 @@ pub fn record(conn: &mut DbConn, token: &NewOutstanding) -> Result<(), DbError> 
 /// Blacklists a token, recording it as outstanding first if it was not (simplejwt's
 /// `blacklist()`). Run inside [`DbConn::write`]: the unique `token_id` makes exactly one of
 /// several concurrent callers see [`Blacklisting::Done`].
-pub fn blacklist(conn: &mut DbConn, token: &NewOutstanding, at: PrimitiveDateTime) -> Result<Blacklisting, DbError> {
+pub fn blacklist(
+    conn: &mut DbConn,
+    token: &NewOutstanding,
+    at: PrimitiveDateTime,
+) -> Result<Blacklisting, DbError> {
     record(conn, token)?;
     let id: i64 = crate::with_conn!(conn, c => outstanding_tokens::table
         .filter(outstanding_tokens::jti.eq(&token.jti))
@@ -69,7 +73,11 @@ pub fn blacklist(conn: &mut DbConn, token: &NewOutstanding, at: PrimitiveDateTim
         .on_conflict(blacklisted_tokens::token_id)
         .do_nothing()
         .execute(c))?;
-    Ok(if inserted == 1 { Blacklisting::Done } else { Blacklisting::AlreadyBlacklisted })
+    Ok(if inserted == 1 {
+        Blacklisting::Done
+    } else {
+        Blacklisting::AlreadyBlacklisted
+    })
 }
 
 pub fn is_blacklisted(conn: &mut DbConn, jti: &str) -> Result<bool, DbError> {
@@ -117,16 +125,28 @@ pub fn blacklist_all_for_user(
         .load(c))?;
     let rows: Vec<_> = live
         .iter()
-        .map(|(id, _, _)| (blacklisted_tokens::token_id.eq(*id), blacklisted_tokens::blacklisted_at.eq(now)))
+        .map(|(id, _, _)| {
+            (
+                blacklisted_tokens::token_id.eq(*id),
+                blacklisted_tokens::blacklisted_at.eq(now),
+            )
+        })
         .collect();
     if !rows.is_empty() {
         crate::with_conn!(conn, c => diesel::insert_into(blacklisted_tokens::table).values(&rows).execute(c))?;
     }
-    Ok(live.into_iter().map(|(_, jti, expires_at)| Revoked { jti, expires_at }).collect())
+    Ok(live
+        .into_iter()
+        .map(|(_, jti, expires_at)| Revoked { jti, expires_at })
+        .collect())
 }
 
 /// Deletes up to `batch` expired outstanding tokens and their blacklist entries.
-pub fn flush_expired_batch(conn: &mut DbConn, now: PrimitiveDateTime, batch: i64) -> Result<Flushed, DbError> {
+pub fn flush_expired_batch(
+    conn: &mut DbConn,
+    now: PrimitiveDateTime,
+    batch: i64,
+) -> Result<Flushed, DbError> {
     conn.write(|conn| {
         let ids: Vec<i64> = crate::with_conn!(conn, c => outstanding_tokens::table
             .filter(outstanding_tokens::expires_at.le(now))
@@ -143,6 +163,9 @@ pub fn flush_expired_batch(conn: &mut DbConn, now: PrimitiveDateTime, batch: i64
         let outstanding = crate::with_conn!(conn, c => diesel::delete(
             outstanding_tokens::table.filter(outstanding_tokens::id.eq_any(&ids))
         ).execute(c))?;
-        Ok(Flushed { outstanding, blacklisted })
+        Ok(Flushed {
+            outstanding,
+            blacklisted,
+        })
     })
 }

@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use super::{Page, contains_pattern, lower};
-use crate::db::schema::{group_permissions, groups, permissions, user_groups, user_permissions, users};
+use crate::db::schema::{
+    group_permissions, groups, permissions, user_groups, user_permissions, users,
+};
 use crate::db::{DbConn, DbError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -49,7 +51,9 @@ pub struct Memberships {
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, DbError> {
-    Ok(crate::with_conn!(conn, c => users::table.find(id).select(User::as_select()).first(c).optional())?)
+    Ok(
+        crate::with_conn!(conn, c => users::table.find(id).select(User::as_select()).first(c).optional())?,
+    )
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<User>, DbError> {
@@ -66,10 +70,12 @@ pub fn username_taken(conn: &mut DbConn, username: &str) -> Result<bool, DbError
 
 /// Inserts a user; a taken username is `DbError::Conflict`.
 pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> Result<User, DbError> {
-    Ok(crate::with_conn!(conn, c => diesel::insert_into(users::table)
+    Ok(
+        crate::with_conn!(conn, c => diesel::insert_into(users::table)
         .values(new)
         .returning(User::as_returning())
-        .get_result(c))?)
+        .get_result(c))?,
+    )
 }
 
 pub fn superuser_exists(conn: &mut DbConn) -> Result<bool, DbError> {
@@ -91,7 +97,11 @@ pub fn set_password(conn: &mut DbConn, id: i64, hash: &str, stamp: &str) -> Resu
     let updated = crate::with_conn!(conn, c => diesel::update(users::table.find(id))
         .set((users::password.eq(hash), users::security_stamp.eq(stamp)))
         .execute(c))?;
-    if updated == 0 { Err(DbError::NotFound) } else { Ok(()) }
+    if updated == 0 {
+        Err(DbError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Group names and effective permissions (direct and through groups) of one user.
@@ -116,7 +126,10 @@ pub fn memberships(conn: &mut DbConn, id: i64) -> Result<Memberships, DbError> {
             .load(c)?;
         Ok::<_, diesel::result::Error>((group_names, direct, inherited))
     })?;
-    Ok(Memberships { groups: group_names, permissions: direct.into_iter().chain(inherited).collect() })
+    Ok(Memberships {
+        groups: group_names,
+        permissions: direct.into_iter().chain(inherited).collect(),
+    })
 }
 
 /// Which users a list shows, and in what order.
@@ -206,7 +219,11 @@ macro_rules! filtered_users {
 }
 
 /// A page of users and the total matching the filter.
-pub fn list(conn: &mut DbConn, filter: &UserFilter, page: Page) -> Result<(Vec<User>, i64), DbError> {
+pub fn list(
+    conn: &mut DbConn,
+    filter: &UserFilter,
+    page: Page,
+) -> Result<(Vec<User>, i64), DbError> {
     let pattern = filter.search.as_deref().map(contains_pattern);
     Ok(crate::with_conn!(conn, c => {
         let total: i64 = filtered_users!(filter, pattern.as_ref()).count().get_result(c)?;
@@ -263,7 +280,11 @@ pub fn update(conn: &mut DbConn, id: i64, changes: &UserChanges) -> Result<(), D
         return find(conn, id)?.map(|_| ()).ok_or(DbError::NotFound);
     }
     let n = crate::with_conn!(conn, c => diesel::update(users::table.find(id)).set(changes).execute(c))?;
-    if n == 1 { Ok(()) } else { Err(DbError::NotFound) }
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(DbError::NotFound)
+    }
 }
 
 pub fn delete(conn: &mut DbConn, id: i64) -> Result<bool, DbError> {
@@ -315,7 +336,10 @@ pub fn groups_of(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, D
 }
 
 /// (user id, codename) of the given users' direct permissions, by codename.
-pub fn direct_permissions_of(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, DbError> {
+pub fn direct_permissions_of(
+    conn: &mut DbConn,
+    ids: &[i64],
+) -> Result<Vec<(i64, String)>, DbError> {
     Ok(crate::with_conn!(conn, c => user_permissions::table
         .inner_join(permissions::table)
         .filter(user_permissions::user_id.eq_any(ids))
