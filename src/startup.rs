@@ -61,13 +61,20 @@ struct Shared {
     mounts: Mounts,
 }
 
-impl Application {
-    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        Self::build_with_clock(settings, Clock::default()).await
-    }
+/// keyward's shared state: pool, keys, caches and actors, started once. A downstream
+/// actix-web application registers it with [`Keyward::register`] to use keyward's extractors
+/// (`AuthUser`, `Allowed<P>`, ...) on its own routes, and may mount keyward's API with
+/// [`Keyward::api`].
+#[derive(Clone)]
+pub struct Keyward {
+    shared: Shared,
+    pool: DbPool,
+}
 
-    /// As [`Self::build`], with a clock tests can move.
-    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+impl Keyward {
+    /// Prepares the database (migrations, keys, revocation list, first superuser) and starts
+    /// the actors. Call once, before `HttpServer::new`, inside an actix system.
+    pub async fn start(settings: &Settings, clock: Clock) -> Result<Self, StartupError> {
         settings.validate()?;
         let url = DatabaseUrl::parse(&settings.database_url)?;
         let pool = build_pool(
@@ -85,21 +92,7 @@ impl Application {
                 .await
                 .map_err(|e| StartupError::Other(e.to_string()))??
         };
-        let Prepared {
-            keys,
-            revoked,
-            loaded_at,
-            dummy_hash,
-        } = prepared;
-
-        let listener = TcpListener::bind(&settings.bind).map_err(|cause| StartupError::Bind {
-            bind: settings.bind.clone(),
-            cause,
-        })?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| StartupError::Other(e.to_string()))?
-            .port();
+        let Prepared { keys, revoked, loaded_at, dummy_hash } = prepared;
 
         let revoked = Arc::new(revoked);
         let cache = Arc::new(UserCache::new(settings.user_cache_ttl));
@@ -115,6 +108,7 @@ impl Application {
                 UserManager::new(pool.clone(), Arc::clone(&cache), policy.clone())
             })
         };
+        // SQLite has one writer: token writes queue on one thread instead of on the file lock.
         let store_threads = match url {
             DatabaseUrl::Sqlite(_) => 1,
             DatabaseUrl::Postgres(_) => 4,
@@ -127,21 +121,18 @@ impl Application {
             Arc::clone(&revoked),
             store,
             clock.clone(),
-            (
-                settings.blacklist_sync_interval,
-                settings.blacklist_purge_interval,
-            ),
+            (settings.blacklist_sync_interval, settings.blacklist_purge_interval),
             loaded_at,
         )
         .start();
 
         let shared = Shared {
-            codec: web::Data::new(TokenCodec::new(&settings, keys)),
+            codec: web::Data::new(TokenCodec::new(settings, keys)),
             revoked: web::Data::from(revoked),
             cache: web::Data::from(cache),
             users: web::Data::new(users),
             blacklist: web::Data::new(blacklist),
-            auth: web::Data::new(AuthSettings::from_settings(&settings)),
+            auth: web::Data::new(AuthSettings::from_settings(settings)),
             pool: web::Data::new(pool.clone()),
             clock: web::Data::new(clock),
             body_limit: web::Data::new(BodyLimit(settings.max_body_size)),
@@ -149,39 +140,61 @@ impl Application {
                 rotate_refresh_tokens: settings.rotate_refresh_tokens,
                 blacklist_after_rotation: settings.blacklist_after_rotation,
             }),
-            password_rules: web::Data::new(api::PasswordRules {
-                min_length: settings.password_min_length,
-            }),
-            mounts: Mounts {
-                sliding_tokens: settings.sliding_tokens,
-                signup: settings.allow_signup,
-            },
+            password_rules: web::Data::new(api::PasswordRules { min_length: settings.password_min_length }),
+            mounts: Mounts { sliding_tokens: settings.sliding_tokens, signup: settings.allow_signup },
         };
+        Ok(Self { shared, pool })
+    }
+
+    /// Registers the shared state as app data (every worker's `App` calls this).
+    pub fn register(&self, cfg: &mut web::ServiceConfig) {
+        let s = self.shared.clone();
+        cfg.app_data(s.codec)
+            .app_data(s.revoked)
+            .app_data(s.cache)
+            .app_data(s.users)
+            .app_data(s.blacklist)
+            .app_data(s.auth)
+            .app_data(s.pool)
+            .app_data(s.clock)
+            .app_data(s.body_limit)
+            .app_data(s.rotation)
+            .app_data(s.password_rules);
+    }
+
+    /// keyward's own routes (token endpoints, signup, me, admin API, check, health).
+    pub fn api(&self) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+        api::config(self.shared.mounts)
+    }
+
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Clock::default()).await
+    }
+
+    /// As [`Self::build`], with a clock tests can move.
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
+        let keyward = Keyward::start(&settings, clock).await?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|cause| StartupError::Bind { bind: settings.bind.clone(), cause })?;
+        let port = listener.local_addr().map_err(|e| StartupError::Other(e.to_string()))?.port();
+        let pool = keyward.pool();
         let server = HttpServer::new(move || {
-            let s = shared.clone();
             App::new()
                 .wrap(from_fn(api::add_challenge))
                 .wrap(TracingLogger::default())
-                .app_data(s.codec)
-                .app_data(s.revoked)
-                .app_data(s.cache)
-                .app_data(s.users)
-                .app_data(s.blacklist)
-                .app_data(s.auth)
-                .app_data(s.pool)
-                .app_data(s.clock)
-                .app_data(s.body_limit)
-                .app_data(s.rotation)
-                .app_data(s.password_rules)
-                .configure(api::config(s.mounts))
+                .configure(|cfg| keyward.register(cfg))
+                .configure(keyward.api())
                 .default_service(web::to(api::not_found))
         })
         .workers(settings.worker_count())
         .listen(listener)
-        .map_err(|cause| StartupError::Bind {
-            bind: settings.bind.clone(),
-            cause,
-        })?
+        .map_err(|cause| StartupError::Bind { bind: settings.bind.clone(), cause })?
         .run();
         Ok(Self { server, port, pool })
     }
