@@ -52,10 +52,10 @@ fn field_error(field: &str, message: String) -> UserError {
 }
 
 /// Loads the groups and permissions named by the input, refusing unknown names.
-fn resolve(
-    conn: &mut DbConn,
-    input: &UserInput,
-) -> Result<(Option<Vec<Group>>, Option<Vec<Permission>>), UserError> {
+/// The groups and permissions a user input names, once loaded.
+type Resolved = (Option<Vec<Group>>, Option<Vec<Permission>>);
+
+fn resolve(conn: &mut DbConn, input: &UserInput) -> Result<Resolved, UserError> {
     let groups = match &input.groups {
         None => None,
         Some(names) => {

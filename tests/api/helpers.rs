@@ -29,13 +29,13 @@ pub struct TestApp {
     db: TestDb,
 }
 
-enum TestDb {
+pub enum TestDb {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },
 }
 
 /// A database of the backend under test, and the URL keyward should use.
-fn test_database() -> (TestDb, String) {
+pub fn test_database() -> (TestDb, String) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("keyward_test_{}", uuid::Uuid::new_v4().simple());
@@ -175,24 +175,7 @@ impl TestApp {
 
     /// Creates a user straight in the database. Returns the id.
     pub fn create_user_with(&self, username: &str, password: &str, flags: UserFlags) -> i64 {
-        let hash = PasswordHasher::new(4)
-            .hash(password)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let new = NewUser {
-            username,
-            email: "",
-            password: &hash,
-            first_name: "",
-            last_name: "",
-            is_active: flags.active,
-            is_staff: flags.staff,
-            is_superuser: flags.superuser,
-            date_joined: stored_time(self.clock.now()),
-            security_stamp: "initial-stamp",
-        };
-        user::insert(&mut self.conn(), &new)
-            .unwrap_or_else(|e| panic!("create user: {e}"))
-            .id
+        insert_user(&mut self.conn(), username, password, flags)
     }
 
     /// An active ordinary user with [`PASSWORD`].
@@ -326,11 +309,57 @@ impl Drop for TestApp {
         if !std::thread::panicking() {
             self.check_invariants();
         }
-        if let TestDb::Postgres { admin_url, name } = &self.db {
-            if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn);
-            }
+        if let TestDb::Postgres { admin_url, name } = &self.db
+            && let Ok(mut conn) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
         }
     }
+}
+
+/// Direct database seeding for tests that build their own application.
+pub struct Seeder<'a> {
+    pub conn: &'a mut DbConn,
+}
+
+impl Seeder<'_> {
+    pub fn exec(&mut self, sql: &str) {
+        keyward::with_conn!(&mut *self.conn, c => diesel::sql_query(sql).execute(c))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// A user with [`PASSWORD`]; returns the id.
+    pub fn user(&mut self, username: &str, flags: UserFlags) -> i64 {
+        insert_user(self.conn, username, PASSWORD, flags)
+    }
+
+    /// Grants a permission (which must exist) directly to a user.
+    pub fn grant(&mut self, user_id: i64, codename: &str) {
+        self.exec(&format!(
+            "INSERT INTO user_permissions (user_id, permission_id) SELECT {user_id}, id FROM permissions WHERE codename = '{codename}'"
+        ));
+    }
+}
+
+/// Inserts a user straight into the database; returns the id.
+pub fn insert_user(conn: &mut DbConn, username: &str, password: &str, flags: UserFlags) -> i64 {
+    let hash = PasswordHasher::new(4)
+        .hash(password)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let new = NewUser {
+        username,
+        email: "",
+        password: &hash,
+        first_name: "",
+        last_name: "",
+        is_active: flags.active,
+        is_staff: flags.staff,
+        is_superuser: flags.superuser,
+        date_joined: stored_time(Clock::default().now()),
+        security_stamp: "initial-stamp",
+    };
+    user::insert(conn, &new)
+        .unwrap_or_else(|e| panic!("create user: {e}"))
+        .id
 }

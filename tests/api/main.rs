@@ -2,4 +2,5 @@
 
 mod faults;
 mod helpers;
+mod policies;
 mod token_obtain;
