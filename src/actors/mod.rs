@@ -4,6 +4,7 @@
 
 pub mod group_admin;
 pub mod revoked;
+pub mod session_store;
 pub mod token_blacklist;
 pub mod token_store;
 pub mod user_admin;

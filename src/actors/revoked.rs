@@ -40,6 +40,10 @@ impl RevokedSet {
         self.jtis.insert(key(jti), clamp(expires_at));
     }
 
+    pub(super) fn remove(&self, jti: &str) {
+        self.jtis.remove(&key(jti));
+    }
+
     /// Drops entries that expired before `now`; returns how many.
     pub(super) fn purge(&self, now: i64) -> usize {
         let before = self.jtis.len();

@@ -11,7 +11,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use super::ASK_TIMEOUT;
 use super::revoked::RevokedSet;
 use super::token_store::{
-    BlacklistToken, LoadRevoked, RecordOutstanding, RotateRefresh, TokenStore,
+    BlacklistToken, LoadRevoked, RecordOutstanding, RevokeIds, RotateRefresh, TokenStore, UnrevokeId,
 };
 use crate::clock::Clock;
 use crate::db::models::token::{Blacklisting, NewOutstanding, Revoked};
@@ -198,5 +198,49 @@ impl Handler<Remember> for TokenBlacklist {
 
     fn handle(&mut self, msg: Remember, _: &mut Self::Context) {
         remember(&self.revoked, &msg.0);
+    }
+}
+
+/// Revokes outstanding tokens by id (console); memory learns them after the commit.
+#[derive(Message)]
+#[rtype(result = "Result<usize, DbError>")]
+pub struct RevokeTokens {
+    pub ids: Vec<i64>,
+    pub at: PrimitiveDateTime,
+}
+
+impl Handler<RevokeTokens> for TokenBlacklist {
+    type Result = ResponseFuture<Result<usize, DbError>>;
+
+    fn handle(&mut self, msg: RevokeTokens, _: &mut Self::Context) -> Self::Result {
+        let revoked = Arc::clone(&self.revoked);
+        let request = self.store.send(RevokeIds { ids: msg.ids, at: msg.at }).timeout(ASK_TIMEOUT);
+        Box::pin(async move {
+            let rows = flatten(request.await)?;
+            remember(&revoked, &rows);
+            Ok(rows.len())
+        })
+    }
+}
+
+/// Lifts the revocation of one outstanding token. Other instances keep refusing it until they
+/// restart: the sync between instances only adds revocations.
+#[derive(Message)]
+#[rtype(result = "Result<bool, DbError>")]
+pub struct Unrevoke(pub i64);
+
+impl Handler<Unrevoke> for TokenBlacklist {
+    type Result = ResponseFuture<Result<bool, DbError>>;
+
+    fn handle(&mut self, msg: Unrevoke, _: &mut Self::Context) -> Self::Result {
+        let revoked = Arc::clone(&self.revoked);
+        let request = self.store.send(UnrevokeId(msg.0)).timeout(ASK_TIMEOUT);
+        Box::pin(async move {
+            let jti = flatten(request.await)?;
+            if let Some(jti) = &jti {
+                revoked.remove(jti);
+            }
+            Ok(jti.is_some())
+        })
     }
 }

@@ -123,3 +123,32 @@ impl Handler<FlushExpired> for TokenStore {
         token::flush_expired_batch(&mut *self.pool.get()?, msg.now, msg.batch)
     }
 }
+
+/// Blacklists outstanding tokens by id (the console's revoke and bulk revoke).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Revoked>, DbError>")]
+pub struct RevokeIds {
+    pub ids: Vec<i64>,
+    pub at: PrimitiveDateTime,
+}
+
+impl Handler<RevokeIds> for TokenStore {
+    type Result = Result<Vec<Revoked>, DbError>;
+
+    fn handle(&mut self, msg: RevokeIds, _: &mut Self::Context) -> Self::Result {
+        crate::db::models::token_admin::revoke_ids(&mut *self.pool.get()?, &msg.ids, msg.at)
+    }
+}
+
+/// Removes an outstanding token's blacklist entry; the jti when there was one.
+#[derive(Message)]
+#[rtype(result = "Result<Option<String>, DbError>")]
+pub struct UnrevokeId(pub i64);
+
+impl Handler<UnrevokeId> for TokenStore {
+    type Result = Result<Option<String>, DbError>;
+
+    fn handle(&mut self, msg: UnrevokeId, _: &mut Self::Context) -> Self::Result {
+        crate::db::models::token_admin::unrevoke(&mut *self.pool.get()?, msg.0)
+    }
+}

@@ -350,3 +350,50 @@ impl Handler<DeleteUser> for UserManager {
         Ok(revoked)
     }
 }
+
+/// "Revoke all tokens of this user": a new security stamp (older access tokens fail at once)
+/// and every live refresh token blacklisted, in one transaction.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Revoked>, UserError>")]
+pub struct RevokeAllTokens {
+    pub by: Acting,
+    pub id: i64,
+    pub now: OffsetDateTime,
+}
+
+impl Handler<RevokeAllTokens> for UserManager {
+    type Result = Result<Vec<Revoked>, UserError>;
+
+    fn handle(&mut self, msg: RevokeAllTokens, _: &mut Self::Context) -> Self::Result {
+        let mut conn = self.conn()?;
+        let target = user::find(&mut conn, msg.id)?.ok_or(UserError::NotFound)?;
+        if target.is_superuser && !msg.by.is_superuser() {
+            return Err(UserError::Forbidden(ONLY_SUPERUSERS));
+        }
+        let changes = UserChanges { security_stamp: Some(new_stamp()), ..UserChanges::default() };
+        let revoked = conn.write(|conn| {
+            user::update(conn, target.id, &changes)?;
+            Ok::<_, UserError>(token::blacklist_all_for_user(conn, target.id, stored_time(msg.now))?)
+        })?;
+        self.cache.invalidate(target.id);
+        Ok(revoked)
+    }
+}
+
+/// Sets `last_login` (console sign-in, as Django admin does).
+#[derive(Message)]
+#[rtype(result = "Result<(), UserError>")]
+pub struct RecordLogin {
+    pub id: i64,
+    pub now: OffsetDateTime,
+}
+
+impl Handler<RecordLogin> for UserManager {
+    type Result = Result<(), UserError>;
+
+    fn handle(&mut self, msg: RecordLogin, _: &mut Self::Context) -> Self::Result {
+        user::set_last_login(&mut *self.conn()?, msg.id, stored_time(msg.now))?;
+        self.cache.invalidate(msg.id);
+        Ok(())
+    }
+}

@@ -100,3 +100,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     blacklisted_tokens,
     server_secrets,
 );
+
+diesel::table! {
+    admin_sessions (id) {
+        id -> BigInt,
+        token_digest -> Text,
+        user_id -> BigInt,
+        user_stamp -> Text,
+        csrf_token -> Text,
+        flash -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(admin_sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(admin_sessions, users);

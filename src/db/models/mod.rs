@@ -4,7 +4,9 @@
 pub mod group;
 pub mod permission;
 pub mod secret;
+pub mod session;
 pub mod token;
+pub mod token_admin;
 pub mod user;
 
 /// A window of a list: `limit` rows after `offset`.

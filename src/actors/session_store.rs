@@ -1,0 +1,167 @@
+//! Console sessions and the console's read-only token views, on a small `SyncArbiter`
+//! apart from the user manager so console pages never queue behind bcrypt.
+
+use actix::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::models::Page;
+use crate::db::models::session::{self, NewSession, Session};
+use crate::db::models::token_admin::{self, Counts, TokenFilter, TokenRow};
+use crate::db::{DbError, DbPool};
+
+pub struct SessionStore {
+    pool: DbPool,
+}
+
+impl SessionStore {
+    pub fn new(pool: DbPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl Actor for SessionStore {
+    type Context = SyncContext<Self>;
+}
+
+/// Stores a new session (the caller made the token and keeps it; only its digest is given).
+#[derive(Message)]
+#[rtype(result = "Result<Session, DbError>")]
+pub struct CreateSession {
+    pub token_digest: String,
+    pub user_id: i64,
+    pub user_stamp: String,
+    pub csrf_token: String,
+    pub flash: Option<String>,
+    pub now: PrimitiveDateTime,
+    pub expires_at: PrimitiveDateTime,
+}
+
+impl Handler<CreateSession> for SessionStore {
+    type Result = Result<Session, DbError>;
+
+    fn handle(&mut self, msg: CreateSession, _: &mut Self::Context) -> Self::Result {
+        let new = NewSession {
+            token_digest: &msg.token_digest,
+            user_id: msg.user_id,
+            user_stamp: &msg.user_stamp,
+            csrf_token: &msg.csrf_token,
+            flash: msg.flash.as_deref(),
+            created_at: msg.now,
+            last_seen_at: msg.now,
+            expires_at: msg.expires_at,
+        };
+        session::insert(&mut *self.pool.get()?, &new)
+    }
+}
+
+/// The session with this token digest.
+#[derive(Message)]
+#[rtype(result = "Result<Option<Session>, DbError>")]
+pub struct LoadSession(pub String);
+
+impl Handler<LoadSession> for SessionStore {
+    type Result = Result<Option<Session>, DbError>;
+
+    fn handle(&mut self, msg: LoadSession, _: &mut Self::Context) -> Self::Result {
+        session::find_by_digest(&mut *self.pool.get()?, &msg.0)
+    }
+}
+
+/// Records activity (idle timeout) and/or replaces the flash message.
+#[derive(Message)]
+#[rtype(result = "Result<(), DbError>")]
+pub struct UpdateSession {
+    pub id: i64,
+    pub seen_at: Option<PrimitiveDateTime>,
+    pub flash: Option<Option<String>>,
+}
+
+impl Handler<UpdateSession> for SessionStore {
+    type Result = Result<(), DbError>;
+
+    fn handle(&mut self, msg: UpdateSession, _: &mut Self::Context) -> Self::Result {
+        let mut conn = self.pool.get()?;
+        if let Some(at) = msg.seen_at {
+            session::touch(&mut conn, msg.id, at)?;
+        }
+        if let Some(flash) = msg.flash {
+            session::set_flash(&mut conn, msg.id, flash.as_deref())?;
+        }
+        Ok(())
+    }
+}
+
+/// Ends a session (logout, expiry).
+#[derive(Message)]
+#[rtype(result = "Result<(), DbError>")]
+pub struct EndSession(pub i64);
+
+impl Handler<EndSession> for SessionStore {
+    type Result = Result<(), DbError>;
+
+    fn handle(&mut self, msg: EndSession, _: &mut Self::Context) -> Self::Result {
+        session::delete(&mut *self.pool.get()?, msg.0)
+    }
+}
+
+/// Deletes stale sessions.
+#[derive(Message)]
+#[rtype(result = "Result<usize, DbError>")]
+pub struct PurgeSessions {
+    pub now: PrimitiveDateTime,
+    pub idle_before: PrimitiveDateTime,
+}
+
+impl Handler<PurgeSessions> for SessionStore {
+    type Result = Result<usize, DbError>;
+
+    fn handle(&mut self, msg: PurgeSessions, _: &mut Self::Context) -> Self::Result {
+        session::delete_stale(&mut *self.pool.get()?, msg.now, msg.idle_before)
+    }
+}
+
+/// A page of outstanding tokens.
+#[derive(Message)]
+#[rtype(result = "Result<(Vec<TokenRow>, i64), DbError>")]
+pub struct ListTokens {
+    pub filter: TokenFilter,
+    pub now: PrimitiveDateTime,
+    pub page: Page,
+}
+
+impl Handler<ListTokens> for SessionStore {
+    type Result = Result<(Vec<TokenRow>, i64), DbError>;
+
+    fn handle(&mut self, msg: ListTokens, _: &mut Self::Context) -> Self::Result {
+        token_admin::list(&mut *self.pool.get()?, &msg.filter, msg.now, msg.page)
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Option<TokenRow>, DbError>")]
+pub struct GetToken(pub i64);
+
+impl Handler<GetToken> for SessionStore {
+    type Result = Result<Option<TokenRow>, DbError>;
+
+    fn handle(&mut self, msg: GetToken, _: &mut Self::Context) -> Self::Result {
+        token_admin::find(&mut *self.pool.get()?, msg.0)
+    }
+}
+
+/// The dashboard: counts and recent sign-ins.
+#[derive(Message)]
+#[rtype(result = "Result<(Counts, Vec<(i64, String, PrimitiveDateTime)>), DbError>")]
+pub struct Dashboard {
+    pub now: PrimitiveDateTime,
+    pub day_ago: PrimitiveDateTime,
+}
+
+impl Handler<Dashboard> for SessionStore {
+    type Result = Result<(Counts, Vec<(i64, String, PrimitiveDateTime)>), DbError>;
+
+    fn handle(&mut self, msg: Dashboard, _: &mut Self::Context) -> Self::Result {
+        let mut conn = self.pool.get()?;
+        Ok((token_admin::counts(&mut conn, msg.now, msg.day_ago)?, token_admin::recent_logins(&mut conn, 10)?))
+    }
+}
