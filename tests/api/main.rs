@@ -1,4 +1,10 @@
 //! One integration binary: the real application on a real port, per-test databases.
 
+mod cli;
+mod health;
 mod helpers;
+mod me_password;
+mod migrations;
+mod protected;
+mod signup;
 mod token_obtain;
