@@ -22,7 +22,7 @@ mod users;
 use actix_web::web;
 
 pub use challenge::add_challenge;
-pub use signup::PasswordRules;
+pub use signup::{INVALID_EMAIL, PasswordRules, valid_email};
 pub use token::Rotation;
 
 use crate::actors::user_manager::UserError;

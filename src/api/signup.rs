@@ -54,19 +54,23 @@ pub fn check_username(fields: &mut Fields, username: &str) {
 }
 
 /// A plain shape check: one `@`, something before it, a dotted domain after, no spaces.
-pub fn check_email(fields: &mut Fields, email: &str) {
-    if fields.has_error("email") || email.is_empty() {
-        return;
-    }
-    let valid = email.len() <= 254
+pub fn valid_email(email: &str) -> bool {
+    email.len() <= 254
         && !email.chars().any(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && !domain.contains('@')
                 && domain.split('.').count() >= 2
                 && domain.split('.').all(|label| !label.is_empty())
-        });
-    if !valid {
+        })
+}
+
+/// [`valid_email`] as a field check; an empty address is left to the required-field check.
+pub fn check_email(fields: &mut Fields, email: &str) {
+    if fields.has_error("email") || email.is_empty() {
+        return;
+    }
+    if !valid_email(email) {
         fields.add("email", INVALID_EMAIL);
     }
 }

@@ -48,6 +48,10 @@ pub fn run(settings: &Settings, args: CreateSuperuserArgs) -> CliResult {
         None if interactive => prompt("Email address (optional): ")?,
         None => String::new(),
     };
+    // Optional, as in Django, but when given it must be an address (signup's rule).
+    if !email.is_empty() && !crate::api::valid_email(&email) {
+        return Err(format!("email: {}", crate::api::INVALID_EMAIL).into());
+    }
     let password = if args.password_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;

@@ -1,6 +1,12 @@
 //! One integration binary: the real application on a real port, per-test databases.
 
+mod cli;
 mod faults;
+mod health;
 mod helpers;
+mod me_password;
+mod migrations;
 mod policies;
+mod protected;
+mod signup;
 mod token_obtain;
