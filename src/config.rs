@@ -108,6 +108,19 @@ pub struct Settings {
     /// Claim carrying the user's effective permissions (off when unset).
     pub token_permissions_claim: Option<String>,
 
+    // --- admin console ---
+    /// A console session ends after this long without a request.
+    #[serde(with = "duration")]
+    pub admin_session_idle_timeout: Duration,
+    /// A console session ends this long after sign-in, whatever the activity.
+    #[serde(with = "duration")]
+    pub admin_session_lifetime: Duration,
+    /// Failed console sign-ins allowed per client address and per username within
+    /// `admin_login_window`; further attempts are refused until the window passes.
+    pub admin_login_attempts: u32,
+    #[serde(with = "duration")]
+    pub admin_login_window: Duration,
+
     // --- revocation list ---
     /// How often revocations made by other keyward instances are read from the database.
     #[serde(with = "duration")]
@@ -162,6 +175,10 @@ impl Default for Settings {
             token_user_claims: Vec::new(),
             token_groups_claim: None,
             token_permissions_claim: None,
+            admin_session_idle_timeout: Duration::from_secs(30 * 60),
+            admin_session_lifetime: Duration::from_secs(12 * 3600),
+            admin_login_attempts: 5,
+            admin_login_window: Duration::from_secs(15 * 60),
             blacklist_sync_interval: Duration::from_secs(5),
             blacklist_purge_interval: Duration::from_secs(3600),
         }
@@ -218,6 +235,9 @@ impl Settings {
             ("user_cache_ttl", self.user_cache_ttl),
             ("blacklist_sync_interval", self.blacklist_sync_interval),
             ("blacklist_purge_interval", self.blacklist_purge_interval),
+            ("admin_session_idle_timeout", self.admin_session_idle_timeout),
+            ("admin_session_lifetime", self.admin_session_lifetime),
+            ("admin_login_window", self.admin_login_window),
         ] {
             if value.as_secs() == 0 {
                 return invalid(format!("{name} must be at least one second"));
@@ -259,6 +279,9 @@ impl Settings {
                     crate::jwt::USER_CLAIM_FIELDS.join(", ")
                 ));
             }
+        }
+        if self.admin_login_attempts == 0 {
+            return invalid("admin_login_attempts must be at least 1".into());
         }
         if self.password_min_length == 0 {
             return invalid("password_min_length must be at least 1".into());

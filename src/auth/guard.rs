@@ -74,6 +74,11 @@ pub struct Acting {
 }
 
 impl Acting {
+    /// An active staff member signed in to the console (the console's session check).
+    pub(crate) fn staff(user: Arc<UserSnapshot>) -> Option<Self> {
+        (user.is_active && user.is_staff).then_some(Self { user })
+    }
+
     pub fn user(&self) -> &UserSnapshot {
         &self.user
     }

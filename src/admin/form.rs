@@ -1,0 +1,59 @@
+//! `application/x-www-form-urlencoded` console forms, where a name may repeat (multi-selects,
+//! checkboxes).
+
+use actix_web::web;
+
+use super::error::ConsoleError;
+
+/// A submitted form.
+#[derive(Debug, Default)]
+pub struct Form {
+    pairs: Vec<(String, String)>,
+}
+
+impl Form {
+    pub fn parse(body: &[u8]) -> Self {
+        Self { pairs: serde_urlencoded::from_bytes(body).unwrap_or_default() }
+    }
+
+    /// The query string of a request, as a form.
+    pub fn query(query: &str) -> Self {
+        Self { pairs: serde_urlencoded::from_str(query).unwrap_or_default() }
+    }
+
+    /// The last value of `name`, trimmed; empty when absent.
+    pub fn text(&self, name: &str) -> String {
+        self.raw(name).map(|v| v.trim().to_owned()).unwrap_or_default()
+    }
+
+    /// The last value of `name` as sent.
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every non-empty value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.pairs.iter().filter(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim().to_owned()).collect()
+    }
+
+    /// A checkbox: present and not "off"/"false".
+    pub fn checked(&self, name: &str) -> bool {
+        self.raw(name).is_some_and(|v| !matches!(v, "" | "off" | "false" | "0"))
+    }
+}
+
+/// The largest console form accepted.
+pub const FORM_LIMIT: usize = 256 * 1024;
+
+/// Reads a form body (bounded).
+pub async fn read(body: web::Bytes) -> Result<Form, ConsoleError> {
+    if body.len() > FORM_LIMIT {
+        return Err(ConsoleError::Forbidden("The form is too large.".into()));
+    }
+    Ok(Form::parse(&body))
+}
+
+/// Percent-encodes a query value.
+pub fn encode(value: &str) -> String {
+    serde_urlencoded::to_string([("v", value)]).map(|s| s.trim_start_matches("v=").to_owned()).unwrap_or_default()
+}
