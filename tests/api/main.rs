@@ -2,3 +2,4 @@
 
 mod helpers;
 mod token_obtain;
+mod tokens;
