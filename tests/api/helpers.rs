@@ -15,10 +15,13 @@ use keyward::db::models::user::{self, NewUser};
 use keyward::db::schema::{blacklisted_tokens, outstanding_tokens, users};
 use keyward::db::{DbConn, DbPool, stored_time};
 use keyward::startup::Application;
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 pub const PASSWORD: &str = "tangerine-voyage-41";
+
+/// The security stamp [`TestApp::create_user_with`] gives every user.
+pub const INITIAL_STAMP: &str = "initial-stamp";
 
 pub struct TestApp {
     pub address: String,
@@ -102,6 +105,82 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// Asserts simplejwt's answer to a refused token: 401, `{"detail", "code": "token_not_valid"}`
+/// and the `WWW-Authenticate` challenge.
+pub async fn assert_token_not_valid(response: Response, detail: &str, case: &str) {
+    assert_unauthorized(
+        response,
+        &json!({"detail": detail, "code": "token_not_valid"}),
+        case,
+    )
+    .await;
+}
+
+/// Asserts a 401 with exactly `expected` as body and the `WWW-Authenticate` challenge.
+pub async fn assert_unauthorized(response: Response, expected: &Value, case: &str) {
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{case}: {body}");
+    assert_eq!(&body, expected, "{case}");
+    assert_eq!(
+        challenge.as_deref(),
+        Some("Bearer realm=\"api\""),
+        "{case}: WWW-Authenticate"
+    );
+}
+
+/// Asserts DRF's answers of a POST-only view: `GET` is a 405 naming `POST, OPTIONS`, and
+/// `OPTIONS` describes the view and its required string fields.
+pub async fn assert_post_only(app: &TestApp, path: &str, name: &str, fields: &[(&str, &str)]) {
+    let response = app.send(Method::GET, path).await;
+    let allow = response
+        .headers()
+        .get("allow")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "GET {path}");
+    assert_eq!(allow.as_deref(), Some("POST, OPTIONS"), "GET {path}");
+    assert_eq!(
+        body,
+        json!({"detail": "Method \"GET\" not allowed."}),
+        "GET {path}"
+    );
+
+    let (status, body) = json_of(app.send(Method::OPTIONS, path).await).await;
+    assert_eq!(status, StatusCode::OK, "OPTIONS {path}");
+    assert_eq!(body["name"], name, "OPTIONS {path}");
+    let post = body["actions"]["POST"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(post.len(), fields.len(), "OPTIONS {path}: {body}");
+    for (field, label) in fields {
+        assert_eq!(
+            post.get(*field),
+            Some(&json!({"type": "string", "required": true, "read_only": false, "label": label})),
+            "OPTIONS {path}: {field}"
+        );
+    }
+}
+
+/// A `multipart/form-data` body of text fields, and its content type.
+pub fn multipart_body(fields: &[(&str, &str)]) -> (String, String) {
+    let boundary = "keyward-test-boundary-7d1f";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 /// A response's status and JSON body.
 pub async fn json_of(response: Response) -> (StatusCode, Value) {
     let status = response.status();
@@ -148,6 +227,25 @@ impl TestApp {
             .send()
             .await
             .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// A request without a body, of any method.
+    pub async fn send(&self, method: Method, path: &str) -> Response {
+        self.client
+            .request(method.clone(), self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// `POST {field: token}` to a token endpoint.
+    pub async fn post_token(&self, path: &str, field: &str, token: &str) -> Response {
+        self.post_json(path, &json!({ field: token })).await
+    }
+
+    /// The app clock's now, in epoch seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
     }
 
     pub async fn get(&self, path: &str, authorization: Option<&str>) -> Response {
@@ -357,7 +455,7 @@ pub fn insert_user(conn: &mut DbConn, username: &str, password: &str, flags: Use
         is_staff: flags.staff,
         is_superuser: flags.superuser,
         date_joined: stored_time(Clock::default().now()),
-        security_stamp: "initial-stamp",
+        security_stamp: INITIAL_STAMP,
     };
     user::insert(conn, &new)
         .unwrap_or_else(|e| panic!("create user: {e}"))
