@@ -235,7 +235,10 @@ impl Settings {
             ("user_cache_ttl", self.user_cache_ttl),
             ("blacklist_sync_interval", self.blacklist_sync_interval),
             ("blacklist_purge_interval", self.blacklist_purge_interval),
-            ("admin_session_idle_timeout", self.admin_session_idle_timeout),
+            (
+                "admin_session_idle_timeout",
+                self.admin_session_idle_timeout,
+            ),
             ("admin_session_lifetime", self.admin_session_lifetime),
             ("admin_login_window", self.admin_login_window),
         ] {

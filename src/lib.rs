@@ -2,6 +2,7 @@
 //! djangorestframework-simplejwt's wire contract.
 
 pub mod actors;
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod cli;

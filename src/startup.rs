@@ -11,9 +11,11 @@ use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
 use crate::actors::revoked::RevokedSet;
+use crate::actors::session_store::SessionStore;
 use crate::actors::token_blacklist::TokenBlacklist;
 use crate::actors::token_store::TokenStore;
 use crate::actors::user_manager::{UserManager, UserPolicy};
+use crate::admin::{self, ConsoleSettings, LoginThrottle};
 use crate::api::body::BodyLimit;
 use crate::api::{self, Mounts};
 use crate::auth::{AuthSettings, PasswordHasher, UserCache};
@@ -58,6 +60,9 @@ struct Shared {
     body_limit: web::Data<BodyLimit>,
     rotation: web::Data<api::Rotation>,
     password_rules: web::Data<api::PasswordRules>,
+    sessions: web::Data<Addr<SessionStore>>,
+    console: web::Data<ConsoleSettings>,
+    throttle: web::Data<LoginThrottle>,
     mounts: Mounts,
 }
 
@@ -134,6 +139,10 @@ impl Keyward {
         )
         .start();
 
+        let sessions = {
+            let pool = pool.clone();
+            SyncArbiter::start(2, move || SessionStore::new(pool.clone()))
+        };
         let shared = Shared {
             codec: web::Data::new(TokenCodec::new(settings, keys)),
             revoked: web::Data::from(revoked),
@@ -151,6 +160,15 @@ impl Keyward {
             password_rules: web::Data::new(api::PasswordRules {
                 min_length: settings.password_min_length,
             }),
+            sessions: web::Data::new(sessions),
+            console: web::Data::new(ConsoleSettings {
+                idle_timeout: settings.admin_session_idle_timeout,
+                lifetime: settings.admin_session_lifetime,
+            }),
+            throttle: web::Data::new(LoginThrottle::new(
+                settings.admin_login_attempts,
+                settings.admin_login_window,
+            )),
             mounts: Mounts {
                 sliding_tokens: settings.sliding_tokens,
                 signup: settings.allow_signup,
@@ -172,7 +190,10 @@ impl Keyward {
             .app_data(s.clock)
             .app_data(s.body_limit)
             .app_data(s.rotation)
-            .app_data(s.password_rules);
+            .app_data(s.password_rules)
+            .app_data(s.sessions)
+            .app_data(s.console)
+            .app_data(s.throttle);
     }
 
     /// keyward's own routes (token endpoints, signup, me, admin API, check, health).
@@ -208,6 +229,7 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .configure(|cfg| keyward.register(cfg))
                 .configure(keyward.api())
+                .configure(admin::config)
                 .default_service(web::to(api::not_found))
         })
         .workers(settings.worker_count())

@@ -162,6 +162,9 @@ impl Handler<Dashboard> for SessionStore {
 
     fn handle(&mut self, msg: Dashboard, _: &mut Self::Context) -> Self::Result {
         let mut conn = self.pool.get()?;
-        Ok((token_admin::counts(&mut conn, msg.now, msg.day_ago)?, token_admin::recent_logins(&mut conn, 10)?))
+        Ok((
+            token_admin::counts(&mut conn, msg.now, msg.day_ago)?,
+            token_admin::recent_logins(&mut conn, 10)?,
+        ))
     }
 }

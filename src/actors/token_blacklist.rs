@@ -11,7 +11,8 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use super::ASK_TIMEOUT;
 use super::revoked::RevokedSet;
 use super::token_store::{
-    BlacklistToken, LoadRevoked, RecordOutstanding, RevokeIds, RotateRefresh, TokenStore, UnrevokeId,
+    BlacklistToken, LoadRevoked, RecordOutstanding, RevokeIds, RotateRefresh, TokenStore,
+    UnrevokeId,
 };
 use crate::clock::Clock;
 use crate::db::models::token::{Blacklisting, NewOutstanding, Revoked};
@@ -214,7 +215,13 @@ impl Handler<RevokeTokens> for TokenBlacklist {
 
     fn handle(&mut self, msg: RevokeTokens, _: &mut Self::Context) -> Self::Result {
         let revoked = Arc::clone(&self.revoked);
-        let request = self.store.send(RevokeIds { ids: msg.ids, at: msg.at }).timeout(ASK_TIMEOUT);
+        let request = self
+            .store
+            .send(RevokeIds {
+                ids: msg.ids,
+                at: msg.at,
+            })
+            .timeout(ASK_TIMEOUT);
         Box::pin(async move {
             let rows = flatten(request.await)?;
             remember(&revoked, &rows);

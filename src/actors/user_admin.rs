@@ -370,10 +370,17 @@ impl Handler<RevokeAllTokens> for UserManager {
         if target.is_superuser && !msg.by.is_superuser() {
             return Err(UserError::Forbidden(ONLY_SUPERUSERS));
         }
-        let changes = UserChanges { security_stamp: Some(new_stamp()), ..UserChanges::default() };
+        let changes = UserChanges {
+            security_stamp: Some(new_stamp()),
+            ..UserChanges::default()
+        };
         let revoked = conn.write(|conn| {
             user::update(conn, target.id, &changes)?;
-            Ok::<_, UserError>(token::blacklist_all_for_user(conn, target.id, stored_time(msg.now))?)
+            Ok::<_, UserError>(token::blacklist_all_for_user(
+                conn,
+                target.id,
+                stored_time(msg.now),
+            )?)
         })?;
         self.cache.invalidate(target.id);
         Ok(revoked)

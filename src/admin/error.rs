@@ -43,15 +43,24 @@ impl ConsoleError {
             Self::Csrf => (
                 StatusCode::FORBIDDEN,
                 "CSRF verification failed",
-                "The form was not sent from this console session. Reload the page and try again.".into(),
+                "The form was not sent from this console session. Reload the page and try again."
+                    .into(),
             ),
-            Self::NotFound => (StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address.".into()),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing at this address.".into(),
+            ),
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Temporarily unavailable",
                 "The database is not answering. Try again in a moment.".into(),
             ),
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Server error", "Something went wrong on our side. It has been logged.".into()),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Server error",
+                "Something went wrong on our side. It has been logged.".into(),
+            ),
         }
     }
 }
@@ -59,10 +68,14 @@ impl ConsoleError {
 /// Renders a template with a status; a template failure is a plain 500.
 pub fn render(status: StatusCode, template: &impl Template) -> HttpResponse {
     match template.render() {
-        Ok(body) => HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body),
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
         Err(err) => {
             tracing::error!(error = %err, "template rendering failed");
-            HttpResponse::InternalServerError().content_type("text/plain").body("Server error")
+            HttpResponse::InternalServerError()
+                .content_type("text/plain")
+                .body("Server error")
         }
     }
 }
@@ -76,14 +89,23 @@ impl ResponseError for ConsoleError {
         match self {
             Self::LoginRequired { next } => {
                 let target = format!("/admin/login/?next={}", super::form::encode(next));
-                return HttpResponse::SeeOther().insert_header((LOCATION, target)).finish();
+                return HttpResponse::SeeOther()
+                    .insert_header((LOCATION, target))
+                    .finish();
             }
             Self::Unavailable(why) => tracing::warn!(cause = %why, "console answering 503"),
             Self::Internal(why) => tracing::error!(cause = %why, "console answering 500"),
             _ => {}
         }
         let (status, title, message) = self.page();
-        render(status, &ErrorPage { status: status.as_u16(), title, message: &message })
+        render(
+            status,
+            &ErrorPage {
+                status: status.as_u16(),
+                title,
+                message: &message,
+            },
+        )
     }
 }
 

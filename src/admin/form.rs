@@ -13,32 +13,47 @@ pub struct Form {
 
 impl Form {
     pub fn parse(body: &[u8]) -> Self {
-        Self { pairs: serde_urlencoded::from_bytes(body).unwrap_or_default() }
+        Self {
+            pairs: serde_urlencoded::from_bytes(body).unwrap_or_default(),
+        }
     }
 
     /// The query string of a request, as a form.
     pub fn query(query: &str) -> Self {
-        Self { pairs: serde_urlencoded::from_str(query).unwrap_or_default() }
+        Self {
+            pairs: serde_urlencoded::from_str(query).unwrap_or_default(),
+        }
     }
 
     /// The last value of `name`, trimmed; empty when absent.
     pub fn text(&self, name: &str) -> String {
-        self.raw(name).map(|v| v.trim().to_owned()).unwrap_or_default()
+        self.raw(name)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
     }
 
     /// The last value of `name` as sent.
     pub fn raw(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every non-empty value of `name`.
     pub fn all(&self, name: &str) -> Vec<String> {
-        self.pairs.iter().filter(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim().to_owned()).collect()
+        self.pairs
+            .iter()
+            .filter(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
     }
 
     /// A checkbox: present and not "off"/"false".
     pub fn checked(&self, name: &str) -> bool {
-        self.raw(name).is_some_and(|v| !matches!(v, "" | "off" | "false" | "0"))
+        self.raw(name)
+            .is_some_and(|v| !matches!(v, "" | "off" | "false" | "0"))
     }
 }
 
@@ -55,5 +70,7 @@ pub async fn read(body: web::Bytes) -> Result<Form, ConsoleError> {
 
 /// Percent-encodes a query value.
 pub fn encode(value: &str) -> String {
-    serde_urlencoded::to_string([("v", value)]).map(|s| s.trim_start_matches("v=").to_owned()).unwrap_or_default()
+    serde_urlencoded::to_string([("v", value)])
+        .map(|s| s.trim_start_matches("v=").to_owned())
+        .unwrap_or_default()
 }

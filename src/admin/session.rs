@@ -16,7 +16,9 @@ use time::OffsetDateTime;
 
 use super::error::ConsoleError;
 use crate::actors::ASK_TIMEOUT;
-use crate::actors::session_store::{CreateSession, EndSession, LoadSession, SessionStore, UpdateSession};
+use crate::actors::session_store::{
+    CreateSession, EndSession, LoadSession, SessionStore, UpdateSession,
+};
 use crate::auth::{Acting, UserSnapshot, find_user, random_token};
 use crate::clock::Clock;
 use crate::db::models::session::Session;
@@ -48,7 +50,8 @@ impl ConsoleSession {
 
     /// The acting admin for user-manager messages.
     pub fn acting(&self) -> Result<Acting, ConsoleError> {
-        Acting::staff(Arc::clone(&self.user)).ok_or_else(|| ConsoleError::Forbidden("Staff only.".into()))
+        Acting::staff(Arc::clone(&self.user))
+            .ok_or_else(|| ConsoleError::Forbidden("Staff only.".into()))
     }
 
     /// Refuses with a 403 page unless the user holds `codename`.
@@ -56,7 +59,9 @@ impl ConsoleSession {
         if self.user.has_perm(codename) {
             Ok(())
         } else {
-            Err(ConsoleError::Forbidden(format!("You need the permission {codename} for this page.")))
+            Err(ConsoleError::Forbidden(format!(
+                "You need the permission {codename} for this page."
+            )))
         }
     }
 
@@ -67,25 +72,41 @@ impl ConsoleSession {
     /// The pending flash message, cleared for the next page.
     pub async fn take_flash(&self) -> Option<String> {
         let flash = self.row.flash.clone()?;
-        let _ = self.store.send(UpdateSession { id: self.row.id, seen_at: None, flash: Some(None) }).timeout(ASK_TIMEOUT).await;
+        let _ = self
+            .store
+            .send(UpdateSession {
+                id: self.row.id,
+                seen_at: None,
+                flash: Some(None),
+            })
+            .timeout(ASK_TIMEOUT)
+            .await;
         Some(flash)
     }
 
     /// Stores a message for the next page (after a redirect).
     pub async fn flash(&self, message: impl Into<String>) -> Result<(), ConsoleError> {
-        let update = UpdateSession { id: self.row.id, seen_at: None, flash: Some(Some(message.into())) };
+        let update = UpdateSession {
+            id: self.row.id,
+            seen_at: None,
+            flash: Some(Some(message.into())),
+        };
         self.store.send(update).timeout(ASK_TIMEOUT).await??;
         Ok(())
     }
 
     pub async fn end(&self) -> Result<(), ConsoleError> {
-        self.store.send(EndSession(self.row.id)).timeout(ASK_TIMEOUT).await??;
+        self.store
+            .send(EndSession(self.row.id))
+            .timeout(ASK_TIMEOUT)
+            .await??;
         Ok(())
     }
 }
 
 fn data<T: 'static>(req: &HttpRequest) -> Result<&web::Data<T>, ConsoleError> {
-    req.app_data::<web::Data<T>>().ok_or_else(|| ConsoleError::Internal(format!("{} missing", std::any::type_name::<T>())))
+    req.app_data::<web::Data<T>>()
+        .ok_or_else(|| ConsoleError::Internal(format!("{} missing", std::any::type_name::<T>())))
 }
 
 fn login_required(req: &HttpRequest) -> ConsoleError {
@@ -93,7 +114,11 @@ fn login_required(req: &HttpRequest) -> ConsoleError {
         "" => req.path().to_owned(),
         q => format!("{}?{q}", req.path()),
     };
-    let next = if req.method() == actix_web::http::Method::GET { next } else { "/admin/".to_owned() };
+    let next = if req.method() == actix_web::http::Method::GET {
+        next
+    } else {
+        "/admin/".to_owned()
+    };
     ConsoleError::LoginRequired { next }
 }
 
@@ -108,23 +133,39 @@ impl FromRequest for ConsoleSession {
 }
 
 async fn load(req: &HttpRequest) -> Result<ConsoleSession, ConsoleError> {
-    let Some(cookie) = req.cookie(COOKIE) else { return Err(login_required(req)) };
+    let Some(cookie) = req.cookie(COOKIE) else {
+        return Err(login_required(req));
+    };
     let store = data::<Addr<SessionStore>>(req)?.get_ref().clone();
-    let settings = **data::<ConsoleSettings>(req)?;
+    let settings = *data::<ConsoleSettings>(req)?.get_ref();
     let now = data::<Clock>(req)?.now();
-    let Some(row) = store.send(LoadSession(digest(cookie.value()))).timeout(ASK_TIMEOUT).await?? else {
+    let Some(row) = store
+        .send(LoadSession(digest(cookie.value())))
+        .timeout(ASK_TIMEOUT)
+        .await??
+    else {
         return Err(login_required(req));
     };
     let idle_for = now - row.last_seen_at.assume_utc();
     let expired = now >= row.expires_at.assume_utc() || idle_for >= settings.idle_timeout;
-    let user = if expired { None } else { find_user(req, row.user_id).await? };
-    let valid = user.as_ref().filter(|u| u.is_active && u.is_staff && u.security_stamp == row.user_stamp);
+    let user = if expired {
+        None
+    } else {
+        find_user(req, row.user_id).await?
+    };
+    let valid = user
+        .as_ref()
+        .filter(|u| u.is_active && u.is_staff && u.security_stamp == row.user_stamp);
     let Some(user) = valid.cloned() else {
         store.do_send(EndSession(row.id));
         return Err(login_required(req));
     };
     if idle_for >= Duration::from_secs(60) {
-        store.do_send(UpdateSession { id: row.id, seen_at: Some(stored_time(now)), flash: None });
+        store.do_send(UpdateSession {
+            id: row.id,
+            seen_at: Some(stored_time(now)),
+            flash: None,
+        });
     }
     Ok(ConsoleSession { row, user, store })
 }
@@ -137,10 +178,13 @@ pub async fn start(
     flash: Option<String>,
 ) -> Result<Cookie<'static>, ConsoleError> {
     let store = data::<Addr<SessionStore>>(req)?.get_ref().clone();
-    let settings = **data::<ConsoleSettings>(req)?;
+    let settings = *data::<ConsoleSettings>(req)?.get_ref();
     // Renewal: a session the browser still carries ends; the new one gets a new token.
     if let Some(old) = req.cookie(COOKIE)
-        && let Ok(Ok(Some(row))) = store.send(LoadSession(digest(old.value()))).timeout(ASK_TIMEOUT).await
+        && let Ok(Ok(Some(row))) = store
+            .send(LoadSession(digest(old.value())))
+            .timeout(ASK_TIMEOUT)
+            .await
     {
         store.do_send(EndSession(row.id));
     }
@@ -161,7 +205,12 @@ pub async fn start(
 /// A console cookie: HttpOnly, SameSite=Strict, path /admin, Secure when served over TLS.
 pub fn cookie(req: &HttpRequest, name: &'static str, value: String) -> Cookie<'static> {
     let secure = req.connection_info().scheme() == "https";
-    Cookie::build(name, value).path(COOKIE_PATH).http_only(true).same_site(SameSite::Strict).secure(secure).finish()
+    Cookie::build(name, value)
+        .path(COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .finish()
 }
 
 /// A cookie that removes `name`.

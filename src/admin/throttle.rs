@@ -15,12 +15,21 @@ pub struct LoginThrottle {
 
 impl LoginThrottle {
     pub fn new(max: u32, window: Duration) -> Self {
-        Self { failures: DashMap::new(), max: max as usize, window }
+        Self {
+            failures: DashMap::new(),
+            max: max as usize,
+            window,
+        }
     }
 
     fn recent(&self, key: &str, now: Instant) -> usize {
-        let Some(mut entry) = self.failures.get_mut(key) else { return 0 };
-        while entry.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+        let Some(mut entry) = self.failures.get_mut(key) else {
+            return 0;
+        };
+        while entry
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
             entry.pop_front();
         }
         entry.len()
@@ -29,7 +38,10 @@ impl LoginThrottle {
     /// `Some(wait)` when this address or username has used up its attempts.
     pub fn blocked(&self, address: &str, username: &str) -> Option<Duration> {
         let now = Instant::now();
-        let keys = [format!("addr:{address}"), format!("user:{}", username.to_lowercase())];
+        let keys = [
+            format!("addr:{address}"),
+            format!("user:{}", username.to_lowercase()),
+        ];
         keys.iter()
             .filter(|k| self.recent(k, now) >= self.max)
             .filter_map(|k| self.failures.get(k).and_then(|q| q.front().copied()))
@@ -39,7 +51,10 @@ impl LoginThrottle {
 
     pub fn record_failure(&self, address: &str, username: &str) {
         let now = Instant::now();
-        for key in [format!("addr:{address}"), format!("user:{}", username.to_lowercase())] {
+        for key in [
+            format!("addr:{address}"),
+            format!("user:{}", username.to_lowercase()),
+        ] {
             let mut entry = self.failures.entry(key).or_default();
             entry.push_back(now);
             while entry.len() > self.max {
@@ -50,7 +65,8 @@ impl LoginThrottle {
 
     /// A successful sign-in clears the username's count (not the address's).
     pub fn record_success(&self, username: &str) {
-        self.failures.remove(&format!("user:{}", username.to_lowercase()));
+        self.failures
+            .remove(&format!("user:{}", username.to_lowercase()));
     }
 }
 
@@ -67,7 +83,10 @@ mod tests {
         assert!(throttle.blocked("1.2.3.4", "alice").is_none());
         throttle.record_failure("1.2.3.4", "alice");
         assert!(throttle.blocked("1.2.3.4", "alice").is_some());
-        assert!(throttle.blocked("5.6.7.8", "Alice").is_some(), "per username too, case-insensitive");
+        assert!(
+            throttle.blocked("5.6.7.8", "Alice").is_some(),
+            "per username too, case-insensitive"
+        );
         assert!(throttle.blocked("5.6.7.8", "bob").is_none());
     }
 }

@@ -12,7 +12,7 @@ mod issue;
 mod me;
 mod multipart;
 mod pagination;
-mod permissions;
+pub(crate) mod permissions;
 mod signup;
 mod sliding;
 mod token;
@@ -22,7 +22,8 @@ mod users;
 use actix_web::web;
 
 pub use challenge::add_challenge;
-pub use signup::{INVALID_EMAIL, PasswordRules, valid_email};
+pub use permissions::{BAD_CODENAME, valid_codename};
+pub use signup::{INVALID_EMAIL, INVALID_USERNAME, PasswordRules, valid_email, valid_username};
 pub use token::Rotation;
 
 use crate::actors::user_manager::UserError;

@@ -39,6 +39,13 @@ pub const USERNAME_TOO_LONG: &str = "Ensure this field has no more than 150 char
 pub const INVALID_EMAIL: &str = "Enter a valid email address.";
 
 /// Django's `UnicodeUsernameValidator`: letters, digits and @ . + - _, at most 150.
+pub fn valid_username(username: &str) -> bool {
+    username.chars().count() <= 150
+        && username
+            .chars()
+            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+}
+
 pub fn check_username(fields: &mut Fields, username: &str) {
     if fields.has_error("username") {
         return;

@@ -35,10 +35,12 @@ pub struct NewSession<'a> {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewSession<'_>) -> Result<Session, DbError> {
-    Ok(crate::with_conn!(conn, c => diesel::insert_into(admin_sessions::table)
+    Ok(
+        crate::with_conn!(conn, c => diesel::insert_into(admin_sessions::table)
         .values(new)
         .returning(Session::as_returning())
-        .get_result(c))?)
+        .get_result(c))?,
+    )
 }
 
 pub fn find_by_digest(conn: &mut DbConn, digest: &str) -> Result<Option<Session>, DbError> {
@@ -70,7 +72,11 @@ pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
 }
 
 /// Removes sessions past their absolute expiry or idle since before `idle_before`.
-pub fn delete_stale(conn: &mut DbConn, now: PrimitiveDateTime, idle_before: PrimitiveDateTime) -> Result<usize, DbError> {
+pub fn delete_stale(
+    conn: &mut DbConn,
+    now: PrimitiveDateTime,
+    idle_before: PrimitiveDateTime,
+) -> Result<usize, DbError> {
     Ok(crate::with_conn!(conn, c => diesel::delete(
         admin_sessions::table.filter(admin_sessions::expires_at.le(now).or(admin_sessions::last_seen_at.lt(idle_before)))
     ).execute(c))?)

@@ -46,13 +46,19 @@ macro_rules! filtered_tokens {
     ($filter:expr, $now:expr, $pattern:expr, $prefix:expr) => {{
         let filter: &TokenFilter = $filter;
         let now: PrimitiveDateTime = $now;
-        let mut query = outstanding_tokens::table.left_join(users::table).left_join(blacklisted_tokens::table).into_boxed();
+        let mut query = outstanding_tokens::table
+            .left_join(users::table)
+            .left_join(blacklisted_tokens::table)
+            .into_boxed();
         if let (Some(pattern), Some(prefix)) = ($pattern, $prefix) {
             query = query.filter(
-                outstanding_tokens::jti.like(prefix.clone()).escape('\\').or(lower(users::username.nullable().assume_not_null())
-                    .like(pattern.clone())
+                outstanding_tokens::jti
+                    .like(prefix.clone())
                     .escape('\\')
-                    .and(users::id.nullable().is_not_null())),
+                    .or(lower(users::username.nullable().assume_not_null())
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .and(users::id.nullable().is_not_null())),
             );
         }
         if let Some(id) = filter.user_id {
@@ -60,10 +66,16 @@ macro_rules! filtered_tokens {
         }
         match filter.status {
             Some(TokenStatus::Active) => {
-                query = query.filter(blacklisted_tokens::id.nullable().is_null()).filter(outstanding_tokens::expires_at.gt(now))
+                query = query
+                    .filter(blacklisted_tokens::id.nullable().is_null())
+                    .filter(outstanding_tokens::expires_at.gt(now))
             }
-            Some(TokenStatus::Expired) => query = query.filter(outstanding_tokens::expires_at.le(now)),
-            Some(TokenStatus::Blacklisted) => query = query.filter(blacklisted_tokens::id.nullable().is_not_null()),
+            Some(TokenStatus::Expired) => {
+                query = query.filter(outstanding_tokens::expires_at.le(now))
+            }
+            Some(TokenStatus::Blacklisted) => {
+                query = query.filter(blacklisted_tokens::id.nullable().is_not_null())
+            }
             None => {}
         }
         if let Some(t) = filter.issued_after {
@@ -105,9 +117,17 @@ fn row_columns() -> RowColumns {
 }
 
 /// A page of tokens, newest first, and the total matching.
-pub fn list(conn: &mut DbConn, filter: &TokenFilter, now: PrimitiveDateTime, page: Page) -> Result<(Vec<TokenRow>, i64), DbError> {
+pub fn list(
+    conn: &mut DbConn,
+    filter: &TokenFilter,
+    now: PrimitiveDateTime,
+    page: Page,
+) -> Result<(Vec<TokenRow>, i64), DbError> {
     let pattern = filter.search.as_deref().map(contains_pattern);
-    let prefix = filter.search.as_deref().map(|s| format!("{}%", contains_pattern(s).trim_matches('%')));
+    let prefix = filter
+        .search
+        .as_deref()
+        .map(|s| format!("{}%", contains_pattern(s).trim_matches('%')));
     Ok(crate::with_conn!(conn, c => {
         let total: i64 = filtered_tokens!(filter, now, pattern.as_ref(), prefix.as_ref()).count().get_result(c)?;
         let rows = filtered_tokens!(filter, now, pattern.as_ref(), prefix.as_ref())
@@ -131,7 +151,11 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<TokenRow>, DbError> {
 }
 
 /// Blacklists the given outstanding tokens; returns those newly blacklisted.
-pub fn revoke_ids(conn: &mut DbConn, ids: &[i64], at: PrimitiveDateTime) -> Result<Vec<Revoked>, DbError> {
+pub fn revoke_ids(
+    conn: &mut DbConn,
+    ids: &[i64],
+    at: PrimitiveDateTime,
+) -> Result<Vec<Revoked>, DbError> {
     conn.write(|conn| {
         let live: Vec<(i64, String, PrimitiveDateTime)> = crate::with_conn!(conn, c => outstanding_tokens::table
             .left_join(blacklisted_tokens::table)
@@ -181,7 +205,11 @@ pub struct Counts {
     pub revoked_last_day: i64,
 }
 
-pub fn counts(conn: &mut DbConn, now: PrimitiveDateTime, day_ago: PrimitiveDateTime) -> Result<Counts, DbError> {
+pub fn counts(
+    conn: &mut DbConn,
+    now: PrimitiveDateTime,
+    day_ago: PrimitiveDateTime,
+) -> Result<Counts, DbError> {
     Ok(crate::with_conn!(conn, c => {
         let users_total = users::table.count().get_result(c)?;
         let active_users = users::table.filter(users::is_active.eq(true)).count().get_result(c)?;
@@ -208,12 +236,18 @@ pub fn counts(conn: &mut DbConn, now: PrimitiveDateTime, day_ago: PrimitiveDateT
 }
 
 /// The latest sign-ins: (user id, username, last_login).
-pub fn recent_logins(conn: &mut DbConn, limit: i64) -> Result<Vec<(i64, String, PrimitiveDateTime)>, DbError> {
+pub fn recent_logins(
+    conn: &mut DbConn,
+    limit: i64,
+) -> Result<Vec<(i64, String, PrimitiveDateTime)>, DbError> {
     let rows: Vec<(i64, String, Option<PrimitiveDateTime>)> = crate::with_conn!(conn, c => users::table
         .filter(users::last_login.is_not_null())
         .order(users::last_login.desc())
         .limit(limit)
         .select((users::id, users::username, users::last_login))
         .load(c))?;
-    Ok(rows.into_iter().filter_map(|(id, name, at)| at.map(|at| (id, name, at))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, name, at)| at.map(|at| (id, name, at)))
+        .collect())
 }

@@ -1,0 +1,184 @@
+//! Sign-in and sign-out. Staff only; a non-staff account gets the same answer as a wrong
+//! password. Failed attempts are throttled per address and per username.
+
+use actix::Addr;
+use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use subtle::ConstantTimeEq;
+
+use super::error::{ConsoleError, render};
+use super::form::{self, Form};
+use super::session::{self, COOKIE, ConsoleSession, LOGIN_CSRF_COOKIE};
+use super::throttle::LoginThrottle;
+use crate::actors::ASK_TIMEOUT;
+use crate::actors::user_admin::RecordLogin;
+use crate::actors::user_manager::{Authenticate, UserError, UserManager};
+use crate::auth::random_token;
+use crate::clock::Clock;
+
+pub const BAD_CREDENTIALS: &str = "Please enter the correct username and password for a staff account. Note that both fields may be case-sensitive.";
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    next: &'a str,
+    username: &'a str,
+    error: Option<String>,
+    notice: Option<&'a str>,
+}
+
+/// Only console paths; anything else (other hosts, `//evil`) goes to the dashboard.
+fn safe_next(next: &str) -> &str {
+    if next.starts_with("/admin/") && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/admin/"
+    }
+}
+
+fn page(
+    req: &HttpRequest,
+    status: StatusCode,
+    username: &str,
+    next: &str,
+    error: Option<String>,
+    notice: Option<&str>,
+) -> HttpResponse {
+    let csrf = random_token(32);
+    let mut response = render(
+        status,
+        &LoginPage {
+            csrf: &csrf,
+            next: safe_next(next),
+            username,
+            error,
+            notice,
+        },
+    );
+    let _ = response.add_cookie(&session::cookie(req, LOGIN_CSRF_COOKIE, csrf));
+    response
+}
+
+/// **Permissions:** anyone. The sign-in form (signed-in staff go straight to the dashboard).
+pub async fn show(req: HttpRequest, current: Option<ConsoleSession>) -> HttpResponse {
+    let query = Form::query(req.query_string());
+    let next = query.text("next");
+    if current.is_some() {
+        return HttpResponse::SeeOther()
+            .insert_header((LOCATION, safe_next(&next).to_owned()))
+            .finish();
+    }
+    let notice = query.raw("signed_out").map(|_| "You are signed out.");
+    page(&req, StatusCode::OK, "", &next, None, notice)
+}
+
+/// **Permissions:** anyone; signs in active staff.
+pub async fn submit(
+    req: HttpRequest,
+    body: web::Bytes,
+    users: web::Data<Addr<UserManager>>,
+    throttle: web::Data<LoginThrottle>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = form::read(body).await?;
+    let (username, next) = (form.text("username"), form.text("next"));
+    let cookie_token = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let sent = form.raw(super::csrf::FIELD).unwrap_or_default();
+    if cookie_token.is_empty() || !bool::from(sent.as_bytes().ct_eq(cookie_token.as_bytes())) {
+        return Err(ConsoleError::Csrf);
+    }
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    if let Some(wait) = throttle.blocked(&address, &username) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        let error = format!("Too many failed sign-in attempts. Try again in {minutes} minute(s).");
+        return Ok(page(
+            &req,
+            StatusCode::TOO_MANY_REQUESTS,
+            &username,
+            &next,
+            Some(error),
+            None,
+        ));
+    }
+    let now = clock.now();
+    let password = form.raw("password").unwrap_or_default().to_owned();
+    let outcome = users
+        .send(Authenticate {
+            username: username.clone(),
+            password,
+            now,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await?;
+    let user = match outcome {
+        Ok(user) if user.is_staff => user,
+        Ok(_) | Err(UserError::InvalidCredentials) => {
+            throttle.record_failure(&address, &username);
+            tracing::info!(username = %username, address = %address, "console sign-in refused");
+            return Ok(page(
+                &req,
+                StatusCode::OK,
+                &username,
+                &next,
+                Some(BAD_CREDENTIALS.into()),
+                None,
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    throttle.record_success(&username);
+    users
+        .send(RecordLogin { id: user.id, now })
+        .timeout(ASK_TIMEOUT)
+        .await??;
+    let cookie = session::start(&req, &user, now, None).await?;
+    let mut response = HttpResponse::SeeOther()
+        .insert_header((LOCATION, safe_next(&next).to_owned()))
+        .finish();
+    let _ = response.add_cookie(&cookie);
+    let _ = response.add_cookie(&session::removal(&req, LOGIN_CSRF_COOKIE));
+    Ok(response)
+}
+
+/// **Permissions:** signed in. Ends the session (CSRF-checked POST).
+pub async fn logout(
+    req: HttpRequest,
+    session: ConsoleSession,
+    body: web::Bytes,
+) -> Result<HttpResponse, ConsoleError> {
+    super::csrf::check(&form::read(body).await?, session.csrf())?;
+    session.end().await?;
+    let mut response = HttpResponse::SeeOther()
+        .insert_header((LOCATION, "/admin/login/?signed_out=1"))
+        .finish();
+    let _ = response.add_cookie(&session::removal(&req, COOKIE));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_inside_the_console() {
+        assert_eq!(safe_next("/admin/users/?q=a"), "/admin/users/?q=a");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/admin/",
+            "/api/me/",
+            "",
+            "/admin/\\evil",
+        ] {
+            assert_eq!(safe_next(bad), "/admin/", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The admin console at `/admin/`: server-rendered askama pages over the same actor messages as
+//! the REST API. Sessions are server-side; every state-changing form is a CSRF-checked POST;
+//! GET never changes state.
+
+mod assets;
+mod csrf;
+mod dashboard;
+mod error;
+mod form;
+mod groups;
+mod layout;
+mod login;
+mod permissions;
+mod session;
+mod throttle;
+mod tokens;
+mod users;
+
+use actix_web::web;
+
+pub use error::ConsoleError;
+pub use session::ConsoleSettings;
+pub use throttle::LoginThrottle;
+
+async fn not_found() -> Result<actix_web::HttpResponse, ConsoleError> {
+    Err(ConsoleError::NotFound)
+}
+
+async fn to_dashboard() -> actix_web::HttpResponse {
+    users::see_other("/admin/")
+}
+
+/// Registers the console's routes.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(to_dashboard)).service(
+        web::scope("/admin")
+            .configure(assets::config)
+            .route("/", web::get().to(dashboard::show))
+            .route("/login/", web::get().to(login::show))
+            .route("/login/", web::post().to(login::submit))
+            .route("/logout/", web::post().to(login::logout))
+            .route("/users/", web::get().to(users::list))
+            .route("/users/add/", web::get().to(users::add_form))
+            .route("/users/add/", web::post().to(users::add))
+            .route("/users/{id}/", web::get().to(users::edit_form))
+            .route("/users/{id}/", web::post().to(users::edit))
+            .route("/users/{id}/password/", web::get().to(users::password_form))
+            .route("/users/{id}/password/", web::post().to(users::set_password))
+            .route(
+                "/users/{id}/revoke-tokens/",
+                web::post().to(users::revoke_tokens),
+            )
+            .route("/users/{id}/delete/", web::get().to(users::delete_form))
+            .route("/users/{id}/delete/", web::post().to(users::delete))
+            .route("/groups/", web::get().to(groups::list))
+            .route("/groups/add/", web::get().to(groups::add_form))
+            .route("/groups/add/", web::post().to(groups::add))
+            .route("/groups/{id}/", web::get().to(groups::edit_form))
+            .route("/groups/{id}/", web::post().to(groups::edit))
+            .route("/groups/{id}/delete/", web::get().to(groups::delete_form))
+            .route("/groups/{id}/delete/", web::post().to(groups::delete))
+            .route("/permissions/", web::get().to(permissions::list))
+            .route("/permissions/add/", web::post().to(permissions::add))
+            .route(
+                "/permissions/{id}/delete/",
+                web::post().to(permissions::delete),
+            )
+            .route("/tokens/", web::get().to(tokens::list))
+            .route("/tokens/revoke/", web::post().to(tokens::revoke_selected))
+            .route("/tokens/{id}/", web::get().to(tokens::detail))
+            .route("/tokens/{id}/revoke/", web::post().to(tokens::revoke_one))
+            .route("/tokens/{id}/unrevoke/", web::post().to(tokens::unrevoke))
+            .route("/blacklist/", web::get().to(tokens::blacklist))
+            .default_service(web::to(not_found)),
+    );
+}

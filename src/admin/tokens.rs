@@ -1,0 +1,363 @@
+//! Console pages for refresh tokens: the outstanding list with filters (user, status, issued
+//! and expiry ranges, jti or username search), detail, revoke one, revoke a selection, and the
+//! blacklist with un-revoke. Revocations reach the API at once (the in-memory list learns
+//! them when the database has them).
+
+use actix::Addr;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use time::PrimitiveDateTime;
+use time::macros::format_description;
+
+use super::error::{ConsoleError, render};
+use super::form::{self, Form};
+use super::layout::{Choice, Layout, PAGE_SIZE, Pager, choices, page_number, show_time};
+use super::session::ConsoleSession;
+use super::users::see_other;
+use crate::actors::ASK_TIMEOUT;
+use crate::actors::session_store::{GetToken, ListTokens, SessionStore};
+use crate::actors::token_blacklist::{RevokeTokens, TokenBlacklist, Unrevoke};
+use crate::clock::Clock;
+use crate::db::models::Page;
+use crate::db::models::token_admin::{TokenFilter, TokenRow, TokenStatus};
+use crate::db::stored_time;
+
+const VIEW: &str = "token_blacklist.view_outstandingtoken";
+const REVOKE: &str = "token_blacklist.add_blacklistedtoken";
+const UNREVOKE: &str = "token_blacklist.delete_blacklistedtoken";
+
+/// A token as the pages show it.
+pub struct TokenLine {
+    pub id: i64,
+    pub jti: String,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub created_at: String,
+    pub expires_at: String,
+    pub blacklisted_at: Option<String>,
+    /// `active`, `expired` or `revoked`.
+    pub status: &'static str,
+}
+
+impl TokenLine {
+    fn new(row: TokenRow, now: PrimitiveDateTime) -> Self {
+        let status = if row.blacklisted_at.is_some() {
+            "revoked"
+        } else if row.expires_at <= now {
+            "expired"
+        } else {
+            "active"
+        };
+        Self {
+            id: row.id,
+            jti: row.jti,
+            user_id: row.user_id,
+            username: row.username,
+            created_at: show_time(row.created_at),
+            expires_at: show_time(row.expires_at),
+            blacklisted_at: row.blacklisted_at.map(show_time),
+            status,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/tokens.html")]
+struct ListPage {
+    layout: Layout,
+    heading: &'static str,
+    base_path: &'static str,
+    show_status: bool,
+    tokens: Vec<TokenLine>,
+    total: i64,
+    q: String,
+    status_choices: Vec<Choice>,
+    user: String,
+    issued_after: String,
+    issued_before: String,
+    expires_after: String,
+    expires_before: String,
+    return_to: String,
+    can_revoke: bool,
+    pager: Pager,
+}
+
+#[derive(Template)]
+#[template(path = "admin/token_detail.html")]
+struct DetailPage {
+    layout: Layout,
+    token: TokenLine,
+    can_revoke: bool,
+    can_unrevoke: bool,
+}
+
+const STATUSES: &[(&str, &str)] = &[
+    ("", "any"),
+    ("active", "active"),
+    ("expired", "expired"),
+    ("blacklisted", "revoked"),
+];
+
+/// `2026-12-01T07:00` from a `datetime-local` input, as UTC.
+fn local_time(value: &str) -> Option<PrimitiveDateTime> {
+    let long = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let short = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    PrimitiveDateTime::parse(value, long)
+        .or_else(|_| PrimitiveDateTime::parse(value, short))
+        .ok()
+}
+
+/// **Permissions:** `token_blacklist.view_outstandingtoken`.
+pub async fn list(
+    req: HttpRequest,
+    session: ConsoleSession,
+    store: web::Data<Addr<SessionStore>>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ConsoleError> {
+    listing(req, session, store, clock, false).await
+}
+
+/// **Permissions:** `token_blacklist.view_outstandingtoken`. The revoked tokens.
+pub async fn blacklist(
+    req: HttpRequest,
+    session: ConsoleSession,
+    store: web::Data<Addr<SessionStore>>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ConsoleError> {
+    listing(req, session, store, clock, true).await
+}
+
+async fn listing(
+    req: HttpRequest,
+    session: ConsoleSession,
+    store: web::Data<Addr<SessionStore>>,
+    clock: web::Data<Clock>,
+    blacklisted_only: bool,
+) -> Result<HttpResponse, ConsoleError> {
+    session.require(VIEW)?;
+    let query = Form::query(req.query_string());
+    let text = |name: &str| query.text(name);
+    let status = if blacklisted_only {
+        "blacklisted".to_owned()
+    } else {
+        text("status")
+    };
+    let filter = TokenFilter {
+        search: Some(text("q")).filter(|s| !s.is_empty()),
+        user_id: text("user").parse().ok(),
+        status: match status.as_str() {
+            "active" => Some(TokenStatus::Active),
+            "expired" => Some(TokenStatus::Expired),
+            "blacklisted" => Some(TokenStatus::Blacklisted),
+            _ => None,
+        },
+        issued_after: local_time(&text("issued_after")),
+        issued_before: local_time(&text("issued_before")),
+        expires_after: local_time(&text("expires_after")),
+        expires_before: local_time(&text("expires_before")),
+    };
+    let number = page_number(&text("page"));
+    let now = stored_time(clock.now());
+    let page = Page {
+        offset: (number - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
+    };
+    let (rows, total) = store
+        .send(ListTokens { filter, now, page })
+        .timeout(ASK_TIMEOUT)
+        .await??;
+    let base_path = if blacklisted_only {
+        "/admin/blacklist/"
+    } else {
+        "/admin/tokens/"
+    };
+    let names = [
+        "q",
+        "status",
+        "user",
+        "issued_after",
+        "issued_before",
+        "expires_after",
+        "expires_before",
+    ];
+    let params: Vec<(&str, String)> = names
+        .iter()
+        .map(|n| {
+            (
+                *n,
+                if *n == "status" {
+                    status.clone()
+                } else {
+                    text(n)
+                },
+            )
+        })
+        .collect();
+    let return_to = match req.query_string() {
+        "" => base_path.to_owned(),
+        q => format!("{base_path}?{q}"),
+    };
+    let page = ListPage {
+        layout: Layout::new(
+            &session,
+            if blacklisted_only {
+                "Blacklist"
+            } else {
+                "Tokens"
+            },
+            if blacklisted_only {
+                "blacklist"
+            } else {
+                "tokens"
+            },
+        )
+        .await,
+        heading: if blacklisted_only {
+            "Blacklisted refresh tokens"
+        } else {
+            "Outstanding refresh tokens"
+        },
+        base_path,
+        show_status: !blacklisted_only,
+        tokens: rows.into_iter().map(|r| TokenLine::new(r, now)).collect(),
+        total,
+        pager: Pager::new(base_path, &params, number, total),
+        q: text("q"),
+        status_choices: choices(STATUSES, &status),
+        user: text("user"),
+        issued_after: text("issued_after"),
+        issued_before: text("issued_before"),
+        expires_after: text("expires_after"),
+        expires_before: text("expires_before"),
+        return_to,
+        can_revoke: session.can(REVOKE),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// **Permissions:** `token_blacklist.view_outstandingtoken`.
+pub async fn detail(
+    req: HttpRequest,
+    session: ConsoleSession,
+    store: web::Data<Addr<SessionStore>>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ConsoleError> {
+    session.require(VIEW)?;
+    let id: i64 = req
+        .match_info()
+        .get("id")
+        .and_then(|v| v.parse().ok())
+        .ok_or(ConsoleError::NotFound)?;
+    let row = store
+        .send(GetToken(id))
+        .timeout(ASK_TIMEOUT)
+        .await??
+        .ok_or(ConsoleError::NotFound)?;
+    let page = DetailPage {
+        layout: Layout::new(&session, "Refresh token", "tokens").await,
+        token: TokenLine::new(row, stored_time(clock.now())),
+        can_revoke: session.can(REVOKE),
+        can_unrevoke: session.can(UNREVOKE),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// Only console list pages are valid places to return to.
+fn return_path(form: &Form) -> String {
+    let to = form.text("return_to");
+    if (to.starts_with("/admin/tokens/") || to.starts_with("/admin/blacklist/"))
+        && !to.contains("//")
+    {
+        to
+    } else {
+        "/admin/tokens/".into()
+    }
+}
+
+/// **Permissions:** `token_blacklist.add_blacklistedtoken`. Revokes the selected tokens.
+pub async fn revoke_selected(
+    session: ConsoleSession,
+    body: web::Bytes,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = form::read(body).await?;
+    super::csrf::check(&form, session.csrf())?;
+    session.require(REVOKE)?;
+    let ids: Vec<i64> = form
+        .all("ids")
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    if ids.is_empty() {
+        session.flash("No token was selected.").await?;
+        return Ok(see_other(return_path(&form)));
+    }
+    let count = blacklist
+        .send(RevokeTokens {
+            ids,
+            at: stored_time(clock.now()),
+        })
+        .timeout(ASK_TIMEOUT)
+        .await??;
+    session.flash(format!("{count} token(s) revoked.")).await?;
+    Ok(see_other(return_path(&form)))
+}
+
+/// **Permissions:** `token_blacklist.add_blacklistedtoken`.
+pub async fn revoke_one(
+    req: HttpRequest,
+    session: ConsoleSession,
+    body: web::Bytes,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, ConsoleError> {
+    super::csrf::check(&form::read(body).await?, session.csrf())?;
+    session.require(REVOKE)?;
+    let id: i64 = req
+        .match_info()
+        .get("id")
+        .and_then(|v| v.parse().ok())
+        .ok_or(ConsoleError::NotFound)?;
+    let count = blacklist
+        .send(RevokeTokens {
+            ids: vec![id],
+            at: stored_time(clock.now()),
+        })
+        .timeout(ASK_TIMEOUT)
+        .await??;
+    session
+        .flash(if count == 1 {
+            "The token was revoked."
+        } else {
+            "The token was already revoked."
+        })
+        .await?;
+    Ok(see_other(format!("/admin/tokens/{id}/")))
+}
+
+/// **Permissions:** `token_blacklist.delete_blacklistedtoken`. Lifts a revocation.
+pub async fn unrevoke(
+    req: HttpRequest,
+    session: ConsoleSession,
+    body: web::Bytes,
+    blacklist: web::Data<Addr<TokenBlacklist>>,
+) -> Result<HttpResponse, ConsoleError> {
+    super::csrf::check(&form::read(body).await?, session.csrf())?;
+    session.require(UNREVOKE)?;
+    let id: i64 = req
+        .match_info()
+        .get("id")
+        .and_then(|v| v.parse().ok())
+        .ok_or(ConsoleError::NotFound)?;
+    let lifted = blacklist.send(Unrevoke(id)).timeout(ASK_TIMEOUT).await??;
+    session
+        .flash(if lifted {
+            "The revocation was lifted."
+        } else {
+            "The token was not revoked."
+        })
+        .await?;
+    Ok(see_other(format!("/admin/tokens/{id}/")))
+}
