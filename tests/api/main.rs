@@ -1,5 +1,6 @@
 //! One integration binary: the real application on a real port, per-test databases.
 
+mod browser;
 mod cli;
 mod faults;
 mod health;
