@@ -37,7 +37,8 @@ async fn staff_only(_: StaffUser) -> HttpResponse {
 
 /// **Permissions:** authenticated.
 async fn whoami(user: AuthUser) -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "id": user.user.id, "username": user.user.username }))
+    HttpResponse::Ok()
+        .json(serde_json::json!({ "id": user.user.id, "username": user.user.username }))
 }
 
 #[actix_web::main]
@@ -45,7 +46,9 @@ async fn main() -> std::io::Result<()> {
     let mut settings = Settings::load(None).map_err(std::io::Error::other)?;
     settings.bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:8080".into());
     keyward::telemetry::init(&settings.log_format);
-    let keyward = Keyward::start(&settings, Clock::default()).await.map_err(std::io::Error::other)?;
+    let keyward = Keyward::start(&settings, Clock::default())
+        .await
+        .map_err(std::io::Error::other)?;
     println!("listening on http://{}", settings.bind);
     HttpServer::new(move || {
         App::new()

@@ -59,10 +59,10 @@ pub fn prepare(
     tracing::info!(revoked = revoked.len(), "revocation list loaded");
 
     let hasher = PasswordHasher::new(settings.bcrypt_cost);
-    if settings.create_default_superuser {
-        if let Some(created) = superuser::ensure_default(&mut conn, &hasher, clock.now())? {
-            announce_default_superuser(settings, &created);
-        }
+    if settings.create_default_superuser
+        && let Some(created) = superuser::ensure_default(&mut conn, &hasher, clock.now())?
+    {
+        announce_default_superuser(settings, &created);
     }
     Ok(Prepared {
         keys,

@@ -92,7 +92,12 @@ impl Keyward {
                 .await
                 .map_err(|e| StartupError::Other(e.to_string()))??
         };
-        let Prepared { keys, revoked, loaded_at, dummy_hash } = prepared;
+        let Prepared {
+            keys,
+            revoked,
+            loaded_at,
+            dummy_hash,
+        } = prepared;
 
         let revoked = Arc::new(revoked);
         let cache = Arc::new(UserCache::new(settings.user_cache_ttl));
@@ -121,7 +126,10 @@ impl Keyward {
             Arc::clone(&revoked),
             store,
             clock.clone(),
-            (settings.blacklist_sync_interval, settings.blacklist_purge_interval),
+            (
+                settings.blacklist_sync_interval,
+                settings.blacklist_purge_interval,
+            ),
             loaded_at,
         )
         .start();
@@ -140,8 +148,13 @@ impl Keyward {
                 rotate_refresh_tokens: settings.rotate_refresh_tokens,
                 blacklist_after_rotation: settings.blacklist_after_rotation,
             }),
-            password_rules: web::Data::new(api::PasswordRules { min_length: settings.password_min_length }),
-            mounts: Mounts { sliding_tokens: settings.sliding_tokens, signup: settings.allow_signup },
+            password_rules: web::Data::new(api::PasswordRules {
+                min_length: settings.password_min_length,
+            }),
+            mounts: Mounts {
+                sliding_tokens: settings.sliding_tokens,
+                signup: settings.allow_signup,
+            },
         };
         Ok(Self { shared, pool })
     }
@@ -180,9 +193,14 @@ impl Application {
     /// As [`Self::build`], with a clock tests can move.
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         let keyward = Keyward::start(&settings, clock).await?;
-        let listener = TcpListener::bind(&settings.bind)
-            .map_err(|cause| StartupError::Bind { bind: settings.bind.clone(), cause })?;
-        let port = listener.local_addr().map_err(|e| StartupError::Other(e.to_string()))?.port();
+        let listener = TcpListener::bind(&settings.bind).map_err(|cause| StartupError::Bind {
+            bind: settings.bind.clone(),
+            cause,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError::Other(e.to_string()))?
+            .port();
         let pool = keyward.pool();
         let server = HttpServer::new(move || {
             App::new()
@@ -194,7 +212,10 @@ impl Application {
         })
         .workers(settings.worker_count())
         .listen(listener)
-        .map_err(|cause| StartupError::Bind { bind: settings.bind.clone(), cause })?
+        .map_err(|cause| StartupError::Bind {
+            bind: settings.bind.clone(),
+            cause,
+        })?
         .run();
         Ok(Self { server, port, pool })
     }

@@ -51,11 +51,11 @@ fn field_error(field: &str, message: String) -> UserError {
     UserError::Invalid(FieldErrors::from([(field.to_owned(), vec![message])]))
 }
 
+/// The groups and permissions an input names (`None` for a field not given).
+type Resolved = (Option<Vec<Group>>, Option<Vec<Permission>>);
+
 /// Loads the groups and permissions named by the input, refusing unknown names.
-fn resolve(
-    conn: &mut DbConn,
-    input: &UserInput,
-) -> Result<(Option<Vec<Group>>, Option<Vec<Permission>>), UserError> {
+fn resolve(conn: &mut DbConn, input: &UserInput) -> Result<Resolved, UserError> {
     let groups = match &input.groups {
         None => None,
         Some(names) => {

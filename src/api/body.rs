@@ -20,10 +20,10 @@ pub async fn parse(req: &HttpRequest, mut payload: web::Payload) -> Result<FormD
     let limit = req
         .app_data::<web::Data<BodyLimit>>()
         .map_or(64 * 1024, |l| l.0);
-    if let Some(length) = declared_length(req) {
-        if length > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
+    if let Some(length) = declared_length(req)
+        && length > limit
+    {
+        return Err(ApiError::PayloadTooLarge { limit });
     }
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {

@@ -51,6 +51,7 @@ async fn me(auth: AuthUser) -> HttpResponse {
 /// **Permissions:** authenticated. `POST {"current_password","new_password"}` -> a new
 /// `{"refresh","access"}` pair for this client; every other token of the user stops working
 /// (refresh tokens are blacklisted, and the security stamp changes).
+#[allow(clippy::too_many_arguments)]
 async fn change_password(
     req: HttpRequest,
     payload: web::Payload,

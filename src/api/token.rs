@@ -134,7 +134,7 @@ pub(super) async fn check_token_user(
     let user = crate::auth::find_user(req, id).await?.ok_or(no_account)?;
     let settings = req
         .app_data::<web::Data<AuthSettings>>()
-        .map_or(true, |s| s.check_user_is_active);
+        .is_none_or(|s| s.check_user_is_active);
     if settings && !user.is_active {
         return Err(ApiError::AuthenticationFailed(
             "No active account found for the given token.",

@@ -339,10 +339,10 @@ impl TokenCodec {
                 return Err(TokenError::Invalid);
             }
         }
-        if let Some(expected) = &self.issuer {
-            if payload.get("iss").and_then(Value::as_str) != Some(expected) {
-                return Err(TokenError::Invalid);
-            }
+        if let Some(expected) = &self.issuer
+            && payload.get("iss").and_then(Value::as_str) != Some(expected)
+        {
+            return Err(TokenError::Invalid);
         }
         Ok(())
     }

@@ -42,11 +42,10 @@ impl Outage {
 
 impl Drop for Outage {
     fn drop(&mut self) {
-        if let Self::Postgres { admin_url, name } = self {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ =
-                    admin.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
-            }
+        if let Self::Postgres { admin_url, name } = self
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = admin.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
         }
     }
 }

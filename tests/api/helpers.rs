@@ -326,11 +326,11 @@ impl Drop for TestApp {
         if !std::thread::panicking() {
             self.check_invariants();
         }
-        if let TestDb::Postgres { admin_url, name } = &self.db {
-            if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn);
-            }
+        if let TestDb::Postgres { admin_url, name } = &self.db
+            && let Ok(mut conn) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
         }
     }
 }
