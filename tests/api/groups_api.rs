@@ -523,3 +523,20 @@ async fn deleting_a_group_takes_away_what_its_members_inherited_from_it() {
     assert_eq!(view["groups"], json!([]));
     assert_eq!(view["user_permissions"], json!(["auth.view_group"]));
 }
+
+#[actix_web::test]
+async fn head_on_groups_answers_like_get_without_a_body() {
+    let app = spawn_app().await;
+    let access = root(&app).await;
+    let id = app.create_group("editors", &[]);
+    for path in ["/api/groups/".to_owned(), format!("/api/groups/{id}/")] {
+        for (who, expected) in [
+            (Some(access.as_str()), StatusCode::OK),
+            (None, StatusCode::UNAUTHORIZED),
+        ] {
+            let response = app.request_as(Method::HEAD, &path, who, None).await;
+            assert_eq!(response.status(), expected, "HEAD {path}");
+            assert_eq!(response.text().await.unwrap_or_default(), "");
+        }
+    }
+}

@@ -368,3 +368,23 @@ async fn a_built_in_permission_cannot_be_deleted() {
     }
     assert_eq!(all_codenames(&app, &access).await, BUILT_IN);
 }
+
+#[actix_web::test]
+async fn head_on_permissions_answers_like_get_without_a_body() {
+    let app = spawn_app().await;
+    let access = root(&app).await;
+    let id = app.permission_id("auth.view_user");
+    for path in [
+        "/api/permissions/".to_owned(),
+        format!("/api/permissions/{id}/"),
+    ] {
+        for (who, expected) in [
+            (Some(access.as_str()), StatusCode::OK),
+            (None, StatusCode::UNAUTHORIZED),
+        ] {
+            let response = app.request_as(Method::HEAD, &path, who, None).await;
+            assert_eq!(response.status(), expected, "HEAD {path}");
+            assert_eq!(response.text().await.unwrap_or_default(), "");
+        }
+    }
+}

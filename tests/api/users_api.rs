@@ -841,3 +841,43 @@ async fn deleting_a_user_answers_204_and_the_user_is_gone() {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[actix_web::test]
+async fn head_answers_like_get_as_the_allow_header_promises() {
+    let app = spawn_app().await;
+    let access = root(&app).await;
+    let id = app.create_user("alice");
+    let reader = app.create_user("plain");
+    let plain = app.access_for("plain").await;
+    for path in ["/api/users/".to_owned(), format!("/api/users/{id}/")] {
+        let options = app
+            .request_as(Method::OPTIONS, &path, Some(&access), None)
+            .await;
+        let allow = options
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(allow.contains("HEAD"), "{path}: Allow: {allow}");
+        let cases = [
+            (Some(access.as_str()), StatusCode::OK, "superuser"),
+            (
+                Some(plain.as_str()),
+                StatusCode::FORBIDDEN,
+                "without view_user",
+            ),
+            (None, StatusCode::UNAUTHORIZED, "anonymous"),
+        ];
+        for (who, expected, case) in cases {
+            let response = app.request_as(Method::HEAD, &path, who, None).await;
+            assert_eq!(response.status(), expected, "HEAD {path}: {case}");
+            assert_eq!(
+                response.text().await.unwrap_or_default(),
+                "",
+                "{case}: no body"
+            );
+        }
+    }
+    assert!(app.user_exists(reader));
+}
