@@ -843,6 +843,45 @@ async fn deleting_a_user_answers_204_and_the_user_is_gone() {
 }
 
 #[actix_web::test]
+async fn a_new_password_too_similar_to_the_stored_username_or_email_is_refused() {
+    let app = spawn_app().await;
+    let access = root(&app).await;
+    let view = create(
+        &app,
+        &access,
+        json!({"username": "marguerite", "email": "daisy.flower@example.com", "password": PASSWORD}),
+    )
+    .await;
+    let path = format!("/api/users/{}/", view["id"]);
+    let too_similar = json!({"password": ["The password is too similar to the username."]});
+    let cases = [
+        (json!({"password": "marguerite-77"}), "the stored username"),
+        (json!({"password": "Daisy.Flower#1"}), "the stored email"),
+        (
+            json!({"password": "newname-2024x", "username": "newname"}),
+            "the username given with it",
+        ),
+        (
+            json!({"password": "marguerite-77", "email": "other@example.com"}),
+            "the stored username, with a new email",
+        ),
+    ];
+    for (body, case) in cases {
+        let (status, answer) = json_of(app.patch_as(&path, &access, &body).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{case}: {answer}");
+        assert_eq!(answer, too_similar, "{case}");
+    }
+    app.login("marguerite", PASSWORD).await;
+    let (status, answer) = json_of(
+        app.patch_as(&path, &access, &json!({"password": "orchard-lantern-58"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "a password unlike both: {answer}");
+    app.login("marguerite", "orchard-lantern-58").await;
+}
+
+#[actix_web::test]
 async fn head_answers_like_get_as_the_allow_header_promises() {
     let app = spawn_app().await;
     let access = root(&app).await;
