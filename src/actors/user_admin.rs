@@ -11,7 +11,7 @@ use actix::prelude::*;
 use time::OffsetDateTime;
 
 use super::user_manager::{USERNAME_TAKEN, UserError, UserManager, new_stamp};
-use crate::auth::{Acting, random_token};
+use crate::auth::{Acting, policy, random_token};
 use crate::db::models::Page;
 use crate::db::models::group::{self, Group};
 use crate::db::models::permission::{self, Permission};
@@ -51,10 +51,10 @@ fn field_error(field: &str, message: String) -> UserError {
     UserError::Invalid(FieldErrors::from([(field.to_owned(), vec![message])]))
 }
 
-/// Loads the groups and permissions named by the input, refusing unknown names.
-/// The groups and permissions a user input names, once loaded.
+/// The groups and permissions an input names (`None` for a field not given).
 type Resolved = (Option<Vec<Group>>, Option<Vec<Permission>>);
 
+/// Loads the groups and permissions named by the input, refusing unknown names.
 fn resolve(conn: &mut DbConn, input: &UserInput) -> Result<Resolved, UserError> {
     let groups = match &input.groups {
         None => None,
@@ -265,6 +265,15 @@ impl Handler<UpdateUser> for UserManager {
             .is_some_and(|v| v != current.user.is_superuser);
         if (current.user.is_superuser || flag_change) && !by.is_superuser() {
             return Err(UserError::Forbidden(ONLY_SUPERUSERS));
+        }
+        // The handler saw only the fields sent; compare a new password with the account's
+        // username and email as they will be.
+        if let Some(password) = &input.password {
+            let username = input.username.as_deref().unwrap_or(&current.user.username);
+            let email = input.email.as_deref().unwrap_or(&current.user.email);
+            if policy::too_similar(password, username, email) {
+                return Err(field_error("password", policy::TOO_SIMILAR.to_owned()));
+            }
         }
         let (groups, permissions) = resolve(&mut conn, &input)?;
         let added_groups: Vec<i64> = groups

@@ -44,11 +44,13 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource("/api/permissions/", &LIST)
             .route(web::get().to(list))
+            .route(web::head().to(list))
             .route(web::post().to(create)),
     )
     .service(
         resource("/api/permissions/{id}/", &DETAIL)
             .route(web::get().to(retrieve))
+            .route(web::head().to(retrieve))
             .route(web::delete().to(destroy)),
     );
 }

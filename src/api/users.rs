@@ -51,11 +51,13 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.service(
         resource("/api/users/", &LIST)
             .route(web::get().to(list))
+            .route(web::head().to(list))
             .route(web::post().to(create)),
     )
     .service(
         resource("/api/users/{id}/", &DETAIL)
             .route(web::get().to(retrieve))
+            .route(web::head().to(retrieve))
             .route(web::put().to(replace))
             .route(web::patch().to(patch))
             .route(web::delete().to(destroy)),

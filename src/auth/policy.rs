@@ -19,14 +19,10 @@ pub fn violations(password: &str, username: &str, email: &str, min_length: usize
             if min_length == 1 { "" } else { "s" }
         ));
     }
-    let lowered = password.to_lowercase();
-    let email_local = email.split('@').next().unwrap_or_default();
-    if [username, email_local]
-        .iter()
-        .any(|attr| similar(&lowered, &attr.to_lowercase()))
-    {
-        out.push("The password is too similar to the username.".into());
+    if too_similar(password, username, email) {
+        out.push(TOO_SIMILAR.into());
     }
+    let lowered = password.to_lowercase();
     if COMMON.contains(&lowered) {
         out.push("This password is too common.".into());
     }
@@ -34,6 +30,17 @@ pub fn violations(password: &str, username: &str, email: &str, min_length: usize
         out.push("This password is entirely numeric.".into());
     }
     out
+}
+
+pub const TOO_SIMILAR: &str = "The password is too similar to the username.";
+
+/// Whether the password is too close to the username or the local part of the email.
+pub fn too_similar(password: &str, username: &str, email: &str) -> bool {
+    let lowered = password.to_lowercase();
+    let email_local = email.split('@').next().unwrap_or_default();
+    [username, email_local]
+        .iter()
+        .any(|attr| similar(&lowered, &attr.to_lowercase()))
 }
 
 /// The password is the attribute, contains it, or is contained in it (attributes of three

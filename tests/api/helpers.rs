@@ -7,12 +7,16 @@
 
 use std::time::Duration;
 
+use base64::Engine;
 use diesel::prelude::*;
 use keyward::auth::PasswordHasher;
 use keyward::clock::Clock;
 use keyward::config::Settings;
 use keyward::db::models::user::{self, NewUser};
-use keyward::db::schema::{blacklisted_tokens, outstanding_tokens, users};
+use keyward::db::schema::{
+    blacklisted_tokens, group_permissions, groups, outstanding_tokens, permissions, user_groups,
+    user_permissions, users,
+};
 use keyward::db::{DbConn, DbPool, stored_time};
 use keyward::startup::Application;
 use reqwest::{Method, Response, StatusCode};
@@ -190,6 +194,23 @@ pub async fn json_of(response: Response) -> (StatusCode, Value) {
     (status, body)
 }
 
+/// `Bearer <access>`, the value of an `Authorization` header.
+pub fn bearer(access: &str) -> String {
+    format!("Bearer {access}")
+}
+
+/// The JSON payload of a JWT (its middle part, base64url without padding).
+pub fn token_payload(token: &str) -> Value {
+    let middle = token
+        .split('.')
+        .nth(1)
+        .unwrap_or_else(|| panic!("not a JWT: {token}"));
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(middle)
+        .unwrap_or_else(|e| panic!("payload is not base64url: {e}"));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("payload is not JSON: {e}"))
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
@@ -259,6 +280,51 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
+    /// A request as the holder of `access` (anonymous with `None`), with an optional JSON body.
+    pub async fn request_as(
+        &self,
+        method: Method,
+        path: &str,
+        access: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.client.request(method.clone(), self.url(path));
+        if let Some(access) = access {
+            request = request.header("authorization", bearer(access));
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    pub async fn get_as(&self, path: &str, access: &str) -> Response {
+        self.request_as(Method::GET, path, Some(access), None).await
+    }
+
+    pub async fn post_as(&self, path: &str, access: &str, body: &Value) -> Response {
+        self.request_as(Method::POST, path, Some(access), Some(body))
+            .await
+    }
+
+    pub async fn put_as(&self, path: &str, access: &str, body: &Value) -> Response {
+        self.request_as(Method::PUT, path, Some(access), Some(body))
+            .await
+    }
+
+    pub async fn patch_as(&self, path: &str, access: &str, body: &Value) -> Response {
+        self.request_as(Method::PATCH, path, Some(access), Some(body))
+            .await
+    }
+
+    pub async fn delete_as(&self, path: &str, access: &str) -> Response {
+        self.request_as(Method::DELETE, path, Some(access), None)
+            .await
+    }
+
     /// `GET /api/me/` with `Bearer <access>`.
     pub async fn me(&self, access: &str) -> Response {
         self.get("/api/me/", Some(&format!("Bearer {access}")))
@@ -279,6 +345,113 @@ impl TestApp {
     /// An active ordinary user with [`PASSWORD`].
     pub fn create_user(&self, username: &str) -> i64 {
         self.create_user_with(username, PASSWORD, UserFlags::default())
+    }
+
+    /// An active superuser (not staff) with [`PASSWORD`].
+    pub fn create_superuser(&self, username: &str) -> i64 {
+        self.create_user_with(
+            username,
+            PASSWORD,
+            UserFlags {
+                superuser: true,
+                ..UserFlags::default()
+            },
+        )
+    }
+
+    /// Logs in with [`PASSWORD`] and returns the access token.
+    pub async fn access_for(&self, username: &str) -> String {
+        self.login(username, PASSWORD).await.1
+    }
+
+    /// The id of a permission, by `app.codename`.
+    pub fn permission_id(&self, codename: &str) -> i64 {
+        self.with_db(|conn| {
+            keyward::with_conn!(conn, c => permissions::table
+                .filter(permissions::codename.eq(codename))
+                .select(permissions::id)
+                .first::<i64>(c))
+        })
+        .unwrap_or_else(|e| panic!("permission {codename}: {e}"))
+    }
+
+    /// Grants permissions to a user straight in the database. The server's user cache does
+    /// not see this write: grant before the user's first login or request.
+    pub fn grant(&self, user_id: i64, codenames: &[&str]) {
+        for codename in codenames {
+            let permission_id = self.permission_id(codename);
+            self.with_db(|conn| {
+                keyward::with_conn!(conn, c => diesel::insert_into(user_permissions::table)
+                    .values((
+                        user_permissions::user_id.eq(user_id),
+                        user_permissions::permission_id.eq(permission_id),
+                    ))
+                    .execute(c))
+            })
+            .unwrap_or_else(|e| panic!("grant {codename}: {e}"));
+        }
+    }
+
+    /// Creates a group with permissions straight in the database. Returns the id.
+    pub fn create_group(&self, name: &str, codenames: &[&str]) -> i64 {
+        let group_id = self
+            .with_db(|conn| {
+                keyward::with_conn!(conn, c => diesel::insert_into(groups::table)
+                    .values(groups::name.eq(name))
+                    .returning(groups::id)
+                    .get_result::<i64>(c))
+            })
+            .unwrap_or_else(|e| panic!("create group {name}: {e}"));
+        for codename in codenames {
+            let permission_id = self.permission_id(codename);
+            self.with_db(|conn| {
+                keyward::with_conn!(conn, c => diesel::insert_into(group_permissions::table)
+                    .values((
+                        group_permissions::group_id.eq(group_id),
+                        group_permissions::permission_id.eq(permission_id),
+                    ))
+                    .execute(c))
+            })
+            .unwrap_or_else(|e| panic!("grant {codename} to {name}: {e}"));
+        }
+        group_id
+    }
+
+    /// Puts a user in a group straight in the database (before their first login, as
+    /// [`Self::grant`]).
+    pub fn add_to_group(&self, user_id: i64, group_id: i64) {
+        self.with_db(|conn| {
+            keyward::with_conn!(conn, c => diesel::insert_into(user_groups::table)
+                .values((user_groups::user_id.eq(user_id), user_groups::group_id.eq(group_id)))
+                .execute(c))
+        })
+        .unwrap_or_else(|e| panic!("add to group: {e}"));
+    }
+
+    pub fn set_date_joined(&self, id: i64, at: time::OffsetDateTime) {
+        self.with_db(|conn| {
+            keyward::with_conn!(conn, c => diesel::update(users::table.find(id))
+                .set(users::date_joined.eq(stored_time(at)))
+                .execute(c))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Whether a user row with this id exists.
+    pub fn user_exists(&self, id: i64) -> bool {
+        self.with_db(|conn| {
+            keyward::with_conn!(conn, c => users::table.find(id).count().get_result::<i64>(c))
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+            == 1
+    }
+
+    /// The stored password hash of a user.
+    pub fn password_hash(&self, id: i64) -> String {
+        self.with_db(|conn| {
+            keyward::with_conn!(conn, c => users::table.find(id).select(users::password).first::<String>(c))
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Runs SQL-free diesel code against the app's database.
