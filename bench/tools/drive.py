@@ -57,6 +57,8 @@ CFG = {
     "mixed_write_divisor": int(env("MIXED_WRITE_DIVISOR", "8")),
     "mixed_weights": env("MIXED_WEIGHTS", "90 8 2").split(),
     "pause": seconds(env("PAUSE", "1s")),
+    "drain_max": seconds(env("DRAIN_MAX", "120s")),
+    "idle_cpu_pct": float(env("IDLE_CPU_PCT", "10")),
 }
 WORK = os.environ["BENCH_WORK"]
 RAW = os.environ["BENCH_RAW"]
@@ -158,6 +160,32 @@ def peak_rss_kb(root):
         except OSError:
             pass
     return total
+
+
+def wait_idle(server):
+    """After a run, wait until the server (and PostgreSQL) have finished the work still queued
+    in them: requests wrk sent but stopped waiting for (64 queued logins are seconds of bcrypt),
+    so that it does not run into the next measurement. Idle: the server's process tree uses
+    under IDLE_CPU_PCT % of one core over half a second (PostgreSQL is not watched: other
+    clients may share it, and the server's own queries end with its requests). Bounded by
+    DRAIN_MAX. Returns the seconds waited."""
+    roots = [SERVERS[server]["pid"]] if server in SERVERS else []
+    t0 = time.time()
+    window = 0.5
+
+    def ticks():
+        table = _proc_table()
+        return sum(table[p][1] for root in roots if root in table for p in tree(root, table))
+
+    before = ticks()
+    while time.time() - t0 < CFG["drain_max"]:
+        time.sleep(window)
+        now = ticks()
+        if 100.0 * (now - before) / CLK_TCK / window < CFG["idle_cpu_pct"]:
+            return round(time.time() - t0, 1)
+        before = now
+    log(f"  {server} still busy after {CFG['drain_max']:.0f} s; going on")
+    return round(time.time() - t0, 1)
 
 
 def alive(pid):
@@ -474,6 +502,7 @@ def measure_simple(workload, server, conns, duration, record=True):
     proc, out, conns_used, threads = run_wrk(server, script, conns, duration, port, path, extra)
     result = finish_wrk(proc, out, duration + 120)
     stats = sample.finish() if sample else {}
+    stats["drain_s"] = wait_idle(server)
     if workload == "refresh":
         shutil.move(pool_out, pool_path(server))          # the unspent rest is the new pool
     elif workload == "login":
@@ -531,6 +560,7 @@ def measure_mixed(server, conns, duration):
     gres = finish_wrk(gproc, gout, duration + 120)
     wres = finish_wrk(wproc, wout, duration + 120)
     stats = sample.finish()
+    stats["drain_s"] = wait_idle(server)
     shutil.move(pool_out, pool_path(server))
     get_row = summarize(gres, stats, gconns, gthreads)
     write_row = summarize(wres, stats, wconns, wthreads)
@@ -574,6 +604,8 @@ def fmt(row):
         parts.append(f"cpu {row['cpu_pct']:.0f}%")
     if row.get("starved"):
         parts.append(f"STARVED {row['starved']}")
+    if (row.get("drain_s") or 0) >= 1:
+        parts.append(f"(drained {row['drain_s']:.0f} s)")
     return "  ".join(parts)
 
 
