@@ -46,6 +46,9 @@ pub struct Settings {
     pub bcrypt_cost: u32,
     /// Threads of the user manager (bcrypt and user queries); 0 means one per core.
     pub user_manager_threads: usize,
+    /// Threads writing tokens (login, refresh, logout) on PostgreSQL; 0 means
+    /// min(database_pool_size / 2, 8). SQLite always uses one writer.
+    pub token_store_threads: usize,
     /// Shortest password accepted by signup and password changes.
     pub password_min_length: usize,
     /// Create `admin` with a random password, printed once, when no superuser exists.
@@ -138,11 +141,12 @@ impl Default for Settings {
             max_body_size: 64 * 1024,
             log_format: "text".into(),
             database_url: "sqlite://keyward.db".into(),
-            database_pool_size: 10,
+            database_pool_size: 16,
             database_connect_timeout: Duration::from_secs(5),
             database_statement_timeout: Duration::from_secs(5),
             bcrypt_cost: 12,
             user_manager_threads: 0,
+            token_store_threads: 0,
             password_min_length: 8,
             create_default_superuser: true,
             allow_signup: true,
@@ -306,6 +310,14 @@ impl Settings {
     /// Worker threads, resolving 0 to the core count.
     pub fn worker_count(&self) -> usize {
         resolve_threads(self.workers)
+    }
+
+    /// Token store threads on PostgreSQL, resolving 0.
+    pub fn token_store_thread_count(&self) -> usize {
+        if self.token_store_threads > 0 {
+            return self.token_store_threads;
+        }
+        usize::try_from(self.database_pool_size / 2).unwrap_or(1).clamp(1, 8)
     }
 
     /// User manager threads, resolving 0 to the core count.

@@ -14,7 +14,7 @@ use crate::actors::revoked::RevokedSet;
 use crate::actors::session_store::SessionStore;
 use crate::actors::token_blacklist::TokenBlacklist;
 use crate::actors::token_store::TokenStore;
-use crate::actors::user_manager::{UserManager, UserPolicy};
+use crate::actors::user_manager::{UserManager, UserPolicy, UserReader};
 use crate::admin::{self, ConsoleSettings, LoginThrottle};
 use crate::api::body::BodyLimit;
 use crate::api::{self, Mounts};
@@ -53,6 +53,7 @@ struct Shared {
     revoked: web::Data<RevokedSet>,
     cache: web::Data<UserCache>,
     users: web::Data<Addr<UserManager>>,
+    readers: web::Data<UserReader>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     auth: web::Data<AuthSettings>,
     pool: web::Data<DbPool>,
@@ -112,16 +113,16 @@ impl Keyward {
             update_last_login: settings.update_last_login,
             check_user_is_active: settings.check_user_is_active,
         };
-        let users = {
-            let (pool, cache) = (pool.clone(), Arc::clone(&cache));
-            SyncArbiter::start(settings.user_manager_thread_count(), move || {
-                UserManager::new(pool.clone(), Arc::clone(&cache), policy.clone())
-            })
+        let start_users = |threads: usize| {
+            let (pool, cache, policy) = (pool.clone(), Arc::clone(&cache), policy.clone());
+            SyncArbiter::start(threads, move || UserManager::new(pool.clone(), Arc::clone(&cache), policy.clone()))
         };
+        let users = start_users(settings.user_manager_thread_count());
+        let readers = UserReader(start_users(2));
         // SQLite has one writer: token writes queue on one thread instead of on the file lock.
         let store_threads = match url {
             DatabaseUrl::Sqlite(_) => 1,
-            DatabaseUrl::Postgres(_) => 4,
+            DatabaseUrl::Postgres(_) => settings.token_store_thread_count(),
         };
         let store = {
             let pool = pool.clone();
@@ -148,6 +149,7 @@ impl Keyward {
             revoked: web::Data::from(revoked),
             cache: web::Data::from(cache),
             users: web::Data::new(users),
+            readers: web::Data::new(readers),
             blacklist: web::Data::new(blacklist),
             auth: web::Data::new(AuthSettings::from_settings(settings)),
             pool: web::Data::new(pool.clone()),
@@ -184,6 +186,7 @@ impl Keyward {
             .app_data(s.revoked)
             .app_data(s.cache)
             .app_data(s.users)
+            .app_data(s.readers)
             .app_data(s.blacklist)
             .app_data(s.auth)
             .app_data(s.pool)

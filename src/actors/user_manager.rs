@@ -63,6 +63,11 @@ impl UserManager {
     }
 }
 
+/// The user manager threads that only load users for the request path (cache misses), apart
+/// from the threads doing bcrypt, so a burst of logins never delays a protected request.
+#[derive(Clone)]
+pub struct UserReader(pub Addr<UserManager>);
+
 impl Actor for UserManager {
     type Context = SyncContext<Self>;
 }

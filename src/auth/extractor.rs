@@ -6,7 +6,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use actix::Addr;
 use actix_web::dev::Payload;
 use actix_web::http::header::HeaderName;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -15,7 +14,7 @@ use subtle::ConstantTimeEq;
 use super::{UserCache, UserSnapshot, bearer_token};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::revoked::RevokedSet;
-use crate::actors::user_manager::{LoadUser, UserManager};
+use crate::actors::user_manager::{LoadUser, UserReader};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::{ApiError, TokenClassMessage};
@@ -154,8 +153,8 @@ pub async fn find_user(req: &HttpRequest, id: i64) -> Result<Option<Arc<UserSnap
     if let Some(hit) = data::<UserCache>(req)?.get(id) {
         return Ok(Some(hit));
     }
-    let users = data::<Addr<UserManager>>(req)?;
-    let loaded = users.send(LoadUser(id)).timeout(ASK_TIMEOUT).await?;
+    let readers = data::<UserReader>(req)?;
+    let loaded = readers.0.send(LoadUser(id)).timeout(ASK_TIMEOUT).await?;
     loaded.map_err(crate::api::user_error)
 }
 
