@@ -317,7 +317,9 @@ impl Settings {
         if self.token_store_threads > 0 {
             return self.token_store_threads;
         }
-        usize::try_from(self.database_pool_size / 2).unwrap_or(1).clamp(1, 8)
+        usize::try_from(self.database_pool_size / 2)
+            .unwrap_or(1)
+            .clamp(1, 8)
     }
 
     /// User manager threads, resolving 0 to the core count.

@@ -113,12 +113,19 @@ impl Keyward {
             update_last_login: settings.update_last_login,
             check_user_is_active: settings.check_user_is_active,
         };
-        let start_users = |threads: usize| {
+        let start_users = |threads: usize, background: bool| {
             let (pool, cache, policy) = (pool.clone(), Arc::clone(&cache), policy.clone());
-            SyncArbiter::start(threads, move || UserManager::new(pool.clone(), Arc::clone(&cache), policy.clone()))
+            SyncArbiter::start(threads, move || {
+                let manager = UserManager::new(pool.clone(), Arc::clone(&cache), policy.clone());
+                if background {
+                    manager.in_background()
+                } else {
+                    manager
+                }
+            })
         };
-        let users = start_users(settings.user_manager_thread_count());
-        let readers = UserReader(start_users(2));
+        let users = start_users(settings.user_manager_thread_count(), true);
+        let readers = UserReader(start_users(2, false));
         // SQLite has one writer: token writes queue on one thread instead of on the file lock.
         let store_threads = match url {
             DatabaseUrl::Sqlite(_) => 1,

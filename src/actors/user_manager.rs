@@ -20,6 +20,8 @@ pub struct UserManager {
     pub(super) cache: Arc<UserCache>,
     update_last_login: bool,
     check_user_is_active: bool,
+    /// Run at a lower CPU priority (the bcrypt threads), so request handling keeps the cores.
+    background: bool,
 }
 
 /// What the user manager needs besides its pool and cache.
@@ -40,7 +42,15 @@ impl UserManager {
             cache,
             update_last_login: policy.update_last_login,
             check_user_is_active: policy.check_user_is_active,
+            background: false,
         }
+    }
+
+    /// The same manager on threads that yield the CPU to request handling (niceness about 10):
+    /// logins use every idle cycle but never delay protected requests.
+    pub fn in_background(mut self) -> Self {
+        self.background = true;
+        self
     }
 
     pub(super) fn conn(
@@ -70,6 +80,23 @@ pub struct UserReader(pub Addr<UserManager>);
 
 impl Actor for UserManager {
     type Context = SyncContext<Self>;
+
+    fn started(&mut self, _: &mut Self::Context) {
+        if !self.background {
+            return;
+        }
+        let lower = thread_priority::ThreadPriorityValue::try_from(23u8)
+            .map_err(|e| e.to_string())
+            .and_then(|v| {
+                thread_priority::set_current_thread_priority(
+                    thread_priority::ThreadPriority::Crossplatform(v),
+                )
+                .map_err(|e| e.to_string())
+            });
+        if let Err(err) = lower {
+            tracing::debug!(error = %err, "could not lower the priority of a bcrypt thread");
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

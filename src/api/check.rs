@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::endpoint::{Meta, resource};
+use super::endpoint::{Meta, serve};
 use super::pagination::query_pairs;
 use crate::auth::AuthUser;
 use crate::auth::permissions::DEFAULT_DENIAL;
@@ -18,11 +18,9 @@ static CHECK: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api/auth/check", &CHECK)
-            .route(web::get().to(check))
-            .route(web::head().to(check)),
-    );
+    serve(cfg, "/api/auth/check", &CHECK, |r| {
+        r.route(web::get().to(check)).route(web::head().to(check))
+    });
 }
 
 /// **Permissions:** authenticated, holding every `?permission=`. Answers with the user in the

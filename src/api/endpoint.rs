@@ -17,14 +17,25 @@ pub struct Meta {
     pub allow: &'static str,
 }
 
-/// Both spellings of a path: with the trailing slash (Django's) and without.
-pub fn paths(path: &'static str) -> Vec<&'static str> {
-    vec![path, path.trim_end_matches('/')]
+/// Registers `path` (and the same path without its trailing slash) with the routes `routes`
+/// adds, `OPTIONS`, and a 405 for other methods. Each spelling is its own single-pattern
+/// resource: the router matches static paths by comparison, with no regex on the hot path.
+pub fn serve(
+    cfg: &mut web::ServiceConfig,
+    path: &'static str,
+    meta: &'static Meta,
+    routes: impl Fn(Resource) -> Resource,
+) {
+    cfg.service(routes(resource(path, meta)));
+    let bare = path.trim_end_matches('/');
+    if bare != path && !bare.is_empty() {
+        cfg.service(routes(resource(bare, meta)));
+    }
 }
 
-/// A resource at `path` with `OPTIONS` and a 405 default; add its routes to the result.
-pub fn resource(path: &'static str, meta: &'static Meta) -> Resource {
-    web::resource(paths(path))
+/// A resource at `path` with `OPTIONS` and a 405 default.
+fn resource(path: &'static str, meta: &'static Meta) -> Resource {
+    web::resource(path)
         .route(
             web::route()
                 .method(Method::OPTIONS)

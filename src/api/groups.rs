@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::body::{self, FormData};
-use super::endpoint::{Meta, resource};
+use super::endpoint::{Meta, serve};
 use super::fields::{Fields, NOT_BLANK, Trim};
 use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::users::path_id;
@@ -40,20 +40,18 @@ static DETAIL: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api/groups/", &LIST)
-            .route(web::get().to(list))
+    serve(cfg, "/api/groups/", &LIST, |r| {
+        r.route(web::get().to(list))
             .route(web::head().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        resource("/api/groups/{id}/", &DETAIL)
-            .route(web::get().to(retrieve))
+            .route(web::post().to(create))
+    });
+    serve(cfg, "/api/groups/{id}/", &DETAIL, |r| {
+        r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::put().to(replace))
             .route(web::patch().to(patch))
-            .route(web::delete().to(destroy)),
-    );
+            .route(web::delete().to(destroy))
+    });
 }
 
 #[derive(Debug, Serialize)]

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::endpoint::{Meta, resource};
+use super::endpoint::{Meta, serve};
 use crate::db::DbPool;
 
 static LIVE: Meta = Meta {
@@ -20,16 +20,12 @@ static READY: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/health", &LIVE)
-            .route(web::get().to(live))
-            .route(web::head().to(live)),
-    )
-    .service(
-        resource("/health/ready", &READY)
-            .route(web::get().to(ready))
-            .route(web::head().to(ready)),
-    );
+    serve(cfg, "/health", &LIVE, |r| {
+        r.route(web::get().to(live)).route(web::head().to(live))
+    });
+    serve(cfg, "/health/ready", &READY, |r| {
+        r.route(web::get().to(ready)).route(web::head().to(ready))
+    });
 }
 
 /// **Permissions:** anyone.

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::body;
-use super::endpoint::{Meta, resource};
+use super::endpoint::{Meta, serve};
 use super::fields::{Fields, Trim};
 use super::issue::issue_pair;
 use super::signup::PasswordRules;
@@ -35,12 +35,12 @@ static PASSWORD: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api/me/", &ME)
-            .route(web::get().to(me))
-            .route(web::head().to(me)),
-    )
-    .service(resource("/api/me/password/", &PASSWORD).route(web::post().to(change_password)));
+    serve(cfg, "/api/me/", &ME, |r| {
+        r.route(web::get().to(me)).route(web::head().to(me))
+    });
+    serve(cfg, "/api/me/password/", &PASSWORD, |r| {
+        r.route(web::post().to(change_password))
+    });
 }
 
 /// **Permissions:** authenticated. The caller's account as currently stored.

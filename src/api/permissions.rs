@@ -5,7 +5,7 @@ use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body;
-use super::endpoint::{Meta, resource};
+use super::endpoint::{Meta, serve};
 use super::fields::{Fields, Trim};
 use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::users::path_id;
@@ -41,18 +41,16 @@ static DETAIL: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api/permissions/", &LIST)
-            .route(web::get().to(list))
+    serve(cfg, "/api/permissions/", &LIST, |r| {
+        r.route(web::get().to(list))
             .route(web::head().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        resource("/api/permissions/{id}/", &DETAIL)
-            .route(web::get().to(retrieve))
+            .route(web::post().to(create))
+    });
+    serve(cfg, "/api/permissions/{id}/", &DETAIL, |r| {
+        r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
-            .route(web::delete().to(destroy)),
-    );
+            .route(web::delete().to(destroy))
+    });
 }
 
 pub const BAD_CODENAME: &str = "Enter a codename like app_label.action_model: lower-case letters, digits and underscores, one dot.";

@@ -4,7 +4,7 @@ use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body;
-use super::endpoint::{Meta, resource};
+use super::endpoint::{Meta, serve};
 use super::fields::{Fields, Trim};
 use super::user_view::UserView;
 use crate::actors::ASK_TIMEOUT;
@@ -31,7 +31,9 @@ static SIGNUP: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/signup/", &SIGNUP).route(web::post().to(signup)));
+    serve(cfg, "/api/signup/", &SIGNUP, |r| {
+        r.route(web::post().to(signup))
+    });
 }
 
 pub const INVALID_USERNAME: &str = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";

@@ -4,7 +4,7 @@ use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::endpoint::{Meta, resource};
+use super::endpoint::{Meta, serve};
 use super::issue::{mint_failed, minted_row, subject};
 use super::token::{check_token_user, credentials, presented_token};
 use crate::actors::ASK_TIMEOUT;
@@ -29,8 +29,12 @@ static REFRESH: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/token/sliding/", &OBTAIN).route(web::post().to(obtain)))
-        .service(resource("/api/token/sliding/refresh/", &REFRESH).route(web::post().to(refresh)));
+    serve(cfg, "/api/token/sliding/", &OBTAIN, |r| {
+        r.route(web::post().to(obtain))
+    });
+    serve(cfg, "/api/token/sliding/refresh/", &REFRESH, |r| {
+        r.route(web::post().to(refresh))
+    });
 }
 
 /// **Permissions:** anyone. `POST {"username","password"}` -> `{"token"}`.

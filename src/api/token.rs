@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::body;
-use super::endpoint::{Meta, resource};
+use super::endpoint::{Meta, serve};
 use super::fields::{Fields, Trim};
 use super::issue::{issue_pair, mint_failed, minted_row, presented_row};
 use crate::actors::ASK_TIMEOUT;
@@ -54,10 +54,18 @@ static BLACKLIST: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/token/", &OBTAIN).route(web::post().to(obtain)))
-        .service(resource("/api/token/refresh/", &REFRESH).route(web::post().to(refresh)))
-        .service(resource("/api/token/verify/", &VERIFY).route(web::post().to(verify)))
-        .service(resource("/api/token/blacklist/", &BLACKLIST).route(web::post().to(blacklist)));
+    serve(cfg, "/api/token/", &OBTAIN, |r| {
+        r.route(web::post().to(obtain))
+    });
+    serve(cfg, "/api/token/refresh/", &REFRESH, |r| {
+        r.route(web::post().to(refresh))
+    });
+    serve(cfg, "/api/token/verify/", &VERIFY, |r| {
+        r.route(web::post().to(verify))
+    });
+    serve(cfg, "/api/token/blacklist/", &BLACKLIST, |r| {
+        r.route(web::post().to(blacklist))
+    });
 }
 
 /// Reads `{"username", "password"}` and asks the user manager to check them.

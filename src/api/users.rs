@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::body::{self, FormData};
-use super::endpoint::{Meta, resource};
+use super::endpoint::{Meta, serve};
 use super::fields::{Fields, Trim};
 use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::signup::{PasswordRules, check_email, check_username};
@@ -48,20 +48,18 @@ static DETAIL: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource("/api/users/", &LIST)
-            .route(web::get().to(list))
+    serve(cfg, "/api/users/", &LIST, |r| {
+        r.route(web::get().to(list))
             .route(web::head().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        resource("/api/users/{id}/", &DETAIL)
-            .route(web::get().to(retrieve))
+            .route(web::post().to(create))
+    });
+    serve(cfg, "/api/users/{id}/", &DETAIL, |r| {
+        r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::put().to(replace))
             .route(web::patch().to(patch))
-            .route(web::delete().to(destroy)),
-    );
+            .route(web::delete().to(destroy))
+    });
 }
 
 /// How the admin API shows a user.

@@ -303,17 +303,26 @@ impl TokenCodec {
 
         let (message, signature) = token.rsplit_once('.').ok_or(TokenError::Invalid)?;
         let (header, payload) = message.split_once('.').ok_or(TokenError::Invalid)?;
-        let header = URL_SAFE_NO_PAD.decode(header).map_err(|_| TokenError::Invalid)?;
+        let header = URL_SAFE_NO_PAD
+            .decode(header)
+            .map_err(|_| TokenError::Invalid)?;
         let header: Header = serde_json::from_slice(&header).map_err(|_| TokenError::Invalid)?;
         if header.alg != self.keys.algorithm {
             return Err(TokenError::Invalid);
         }
-        let valid = jsonwebtoken::crypto::verify(signature, message.as_bytes(), &self.keys.decoding, self.keys.algorithm)
-            .map_err(|_| TokenError::Invalid)?;
+        let valid = jsonwebtoken::crypto::verify(
+            signature,
+            message.as_bytes(),
+            &self.keys.decoding,
+            self.keys.algorithm,
+        )
+        .map_err(|_| TokenError::Invalid)?;
         if !valid {
             return Err(TokenError::Invalid);
         }
-        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenError::Invalid)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TokenError::Invalid)?;
         serde_json::from_slice(&payload).map_err(|_| TokenError::Invalid)
     }
 
