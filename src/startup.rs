@@ -8,7 +8,6 @@ use actix::{Actor, Addr, SyncArbiter};
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
-use tracing_actix_web::TracingLogger;
 
 use crate::actors::revoked::RevokedSet;
 use crate::actors::session_store::SessionStore;
@@ -236,7 +235,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(api::add_challenge))
-                .wrap(TracingLogger::default())
+                .wrap(from_fn(api::access_log))
                 .configure(|cfg| keyward.register(cfg))
                 .configure(keyward.api())
                 .configure(admin::config)

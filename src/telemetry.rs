@@ -1,9 +1,10 @@
-//! Log output: `RUST_LOG` filters (default `info`), `log_format` picks text or JSON lines.
+//! Log output: `RUST_LOG` filters (default `info,keyward::access=warn`: no line per request),
+//! `log_format` picks text or JSON lines.
 
 use tracing_subscriber::EnvFilter;
 
 pub fn init(format: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,keyward::access=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -1,6 +1,7 @@
 //! The JSON API, simplejwt's wire contract. Each file is one resource; each registers its
 //! routes through [`config`].
 
+mod access_log;
 pub mod body;
 mod challenge;
 mod check;
@@ -21,6 +22,7 @@ mod users;
 
 use actix_web::web;
 
+pub use access_log::access_log;
 pub use challenge::add_challenge;
 pub use permissions::{BAD_CODENAME, valid_codename};
 pub use signup::{INVALID_EMAIL, INVALID_USERNAME, PasswordRules, valid_email, valid_username};
