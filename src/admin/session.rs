@@ -179,14 +179,18 @@ pub async fn start(
 ) -> Result<Cookie<'static>, ConsoleError> {
     let store = data::<Addr<SessionStore>>(req)?.get_ref().clone();
     let settings = *data::<ConsoleSettings>(req)?.get_ref();
-    // Renewal: a session the browser still carries ends; the new one gets a new token.
+    // Renewal: a session the browser still carries ends (before the new cookie is handed
+    // out, so the old token is dead by then); the new one gets a new token.
     if let Some(old) = req.cookie(COOKIE)
         && let Ok(Ok(Some(row))) = store
             .send(LoadSession(digest(old.value())))
             .timeout(ASK_TIMEOUT)
             .await
     {
-        store.do_send(EndSession(row.id));
+        store
+            .send(EndSession(row.id))
+            .timeout(ASK_TIMEOUT)
+            .await??;
     }
     let token = random_token(32);
     let message = CreateSession {

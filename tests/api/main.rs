@@ -3,6 +3,14 @@
 mod browser;
 mod check;
 mod cli;
+mod console_client;
+mod console_csrf;
+mod console_http;
+mod console_pages;
+mod console_permissions;
+mod console_sessions;
+mod console_tokens;
+mod console_users;
 mod faults;
 mod groups_api;
 mod health;
