@@ -22,7 +22,11 @@ impl Model for Report {
 
 fn codec() -> TokenCodec {
     let settings = Settings {
-        signing_key: Some("a-benchmark-signing-key-of-at-least-32-bytes".to_owned().into()),
+        signing_key: Some(
+            "a-benchmark-signing-key-of-at-least-32-bytes"
+                .to_owned()
+                .into(),
+        ),
         ..Settings::default()
     };
     let keys = SigningKeys::from_settings(&settings, None).unwrap_or_else(|e| panic!("{e}"));
@@ -52,31 +56,61 @@ fn user() -> UserSnapshot {
 fn tokens(c: &mut Criterion) {
     let codec = codec();
     let now = 1_800_000_000;
-    let subject = Subject { user_id: 7, stamp: "stamp".into(), claims: Vec::new() };
-    let refresh = codec.mint_refresh(&subject, now).unwrap_or_else(|e| panic!("{e}"));
-    let access = codec.access_for(&refresh.payload, now).unwrap_or_else(|e| panic!("{e}"));
-    c.bench_function("encode access token (HS256)", |b| b.iter(|| codec.access_for(black_box(&refresh.payload), now)));
-    c.bench_function("decode + validate access token (HS256)", |b| b.iter(|| codec.decode(black_box(&access.token), now)));
+    let subject = Subject {
+        user_id: 7,
+        stamp: "stamp".into(),
+        claims: Vec::new(),
+    };
+    let refresh = codec
+        .mint_refresh(&subject, now)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let access = codec
+        .access_for(&refresh.payload, now)
+        .unwrap_or_else(|e| panic!("{e}"));
+    c.bench_function("encode access token (HS256)", |b| {
+        b.iter(|| codec.access_for(black_box(&refresh.payload), now))
+    });
+    c.bench_function("decode + validate access token (HS256)", |b| {
+        b.iter(|| codec.decode(black_box(&access.token), now))
+    });
 }
 
 fn revocation(c: &mut Criterion) {
     let set = RevokedSet::with_capacity(1_000_000);
-    let expires_at = time::PrimitiveDateTime::new(time::macros::date!(2030 - 01 - 01), time::macros::time!(0:00));
-    let rows: Vec<Revoked> =
-        (0..1_000_000u128).map(|i| Revoked { jti: format!("{:032x}", i * 7919 + 1), expires_at }).collect();
+    let expires_at = time::PrimitiveDateTime::new(
+        time::macros::date!(2030 - 01 - 01),
+        time::macros::time!(0:00),
+    );
+    let rows: Vec<Revoked> = (0..1_000_000u128)
+        .map(|i| Revoked {
+            jti: format!("{:032x}", i * 7919 + 1),
+            expires_at,
+        })
+        .collect();
     remember(&set, &rows);
     let hit = rows[123_456].jti.clone();
     let miss = format!("{:032x}", 2u128);
-    c.bench_function("revocation check, 1M revoked, hit", |b| b.iter(|| set.contains(black_box(&hit))));
-    c.bench_function("revocation check, 1M revoked, miss", |b| b.iter(|| set.contains(black_box(&miss))));
+    c.bench_function("revocation check, 1M revoked, hit", |b| {
+        b.iter(|| set.contains(black_box(&hit)))
+    });
+    c.bench_function("revocation check, 1M revoked, miss", |b| {
+        b.iter(|| set.contains(black_box(&miss)))
+    });
 }
 
 fn permissions(c: &mut Criterion) {
     let user = user();
     let method = Method::GET;
-    c.bench_function("has_perm among 51 permissions", |b| b.iter(|| user.has_perm(black_box("reports.view_report"))));
+    c.bench_function("has_perm among 51 permissions", |b| {
+        b.iter(|| user.has_perm(black_box("reports.view_report")))
+    });
     c.bench_function("ModelPermissions policy (GET -> view)", |b| {
-        b.iter(|| ModelPermissions::<Report>::allows(&Caller { user: Some(black_box(&user)), method: &method }))
+        b.iter(|| {
+            ModelPermissions::<Report>::allows(&Caller {
+                user: Some(black_box(&user)),
+                method: &method,
+            })
+        })
     });
 }
 

@@ -17,7 +17,10 @@ pub async fn access_log(
     }
     let started = Instant::now();
     let (method, path) = (req.method().clone(), req.path().to_owned());
-    let peer = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
     let res = next.call(req).await?;
     tracing::info!(
         target: "keyward::access",
