@@ -7,13 +7,12 @@ use std::collections::BTreeMap;
 use actix::prelude::*;
 
 use super::user_admin::CANNOT_GRANT;
-use super::user_manager::{UserError, UserManager};
+use super::user_manager::{UserError, UserManager, field_error};
 use crate::auth::Acting;
 use crate::db::models::Page;
 use crate::db::models::group::{self, Group};
 use crate::db::models::permission::{self, Permission};
 use crate::db::{DbConn, DbError};
-use crate::error::FieldErrors;
 
 pub const GROUP_TAKEN: &str = "group with this name already exists.";
 pub const PERMISSION_TAKEN: &str = "permission with this codename already exists.";
@@ -25,10 +24,6 @@ pub const SUPERUSERS_ONLY: &str = "Only superusers can create or delete permissi
 pub struct GroupRecord {
     pub group: Group,
     pub permissions: Vec<String>,
-}
-
-fn field_error(field: &str, message: String) -> UserError {
-    UserError::Invalid(FieldErrors::from([(field.to_owned(), vec![message])]))
 }
 
 fn group_records(conn: &mut DbConn, groups: Vec<Group>) -> Result<Vec<GroupRecord>, DbError> {

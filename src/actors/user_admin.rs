@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use actix::prelude::*;
 use time::OffsetDateTime;
 
-use super::user_manager::{USERNAME_TAKEN, UserError, UserManager, new_stamp};
+use super::user_manager::{USERNAME_TAKEN, UserError, UserManager, field_error, new_stamp};
 use crate::auth::{Acting, policy, random_token};
 use crate::db::models::Page;
 use crate::db::models::group::{self, Group};
@@ -18,7 +18,6 @@ use crate::db::models::permission::{self, Permission};
 use crate::db::models::token::{self, Revoked};
 use crate::db::models::user::{self, NewUser, User, UserChanges, UserFilter};
 use crate::db::{DbConn, DbError, stored_time};
-use crate::error::FieldErrors;
 
 pub const ONLY_SUPERUSERS: &str =
     "Only superusers can change superuser accounts or the superuser flag.";
@@ -45,10 +44,6 @@ pub struct UserInput {
     pub is_superuser: Option<bool>,
     pub groups: Option<Vec<String>>,
     pub user_permissions: Option<Vec<String>>,
-}
-
-fn field_error(field: &str, message: String) -> UserError {
-    UserError::Invalid(FieldErrors::from([(field.to_owned(), vec![message])]))
 }
 
 /// The groups and permissions an input names (`None` for a field not given).

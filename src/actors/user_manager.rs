@@ -118,6 +118,11 @@ pub enum UserError {
     Hash(#[from] HashError),
 }
 
+/// A 400 naming one field.
+pub fn field_error(field: &str, message: String) -> UserError {
+    UserError::Invalid(FieldErrors::from([(field.to_owned(), vec![message])]))
+}
+
 /// Builds the request path's view of a user row.
 pub fn snapshot(row: User, memberships: user::Memberships) -> UserSnapshot {
     UserSnapshot {

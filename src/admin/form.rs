@@ -1,7 +1,7 @@
 //! `application/x-www-form-urlencoded` console forms, where a name may repeat (multi-selects,
 //! checkboxes).
 
-use actix_web::web;
+use actix_web::{HttpRequest, web};
 
 use super::error::ConsoleError;
 
@@ -73,4 +73,12 @@ pub fn encode(value: &str) -> String {
     serde_urlencoded::to_string([("v", value)])
         .map(|s| s.trim_start_matches("v=").to_owned())
         .unwrap_or_default()
+}
+
+/// The `{id}` of a console path; anything but a number is the same 404 as a missing row.
+pub fn path_id(req: &HttpRequest) -> Result<i64, ConsoleError> {
+    req.match_info()
+        .get("id")
+        .and_then(|v| v.parse().ok())
+        .ok_or(ConsoleError::NotFound)
 }

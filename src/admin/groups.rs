@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::error::{ConsoleError, render};
-use super::form::{self, Form};
+use super::form::{self, Form, path_id};
 use super::layout::{Errors, Layout, PAGE_SIZE, Pager, page_number};
 use super::session::ConsoleSession;
 use super::users::{ConfirmPage, see_other};
@@ -45,13 +45,6 @@ struct FormPage {
     permission_choices: Vec<(String, String, bool)>,
     can_change: bool,
     can_delete: bool,
-}
-
-fn path_id(req: &HttpRequest) -> Result<i64, ConsoleError> {
-    req.match_info()
-        .get("id")
-        .and_then(|v| v.parse().ok())
-        .ok_or(ConsoleError::NotFound)
 }
 
 /// **Permissions:** `auth.view_group`.

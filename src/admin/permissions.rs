@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::error::{ConsoleError, render};
-use super::form::{self, Form};
+use super::form::{self, Form, path_id};
 use super::layout::{Errors, Layout, PAGE_SIZE, Pager, page_number};
 use super::session::ConsoleSession;
 use super::users::see_other;
@@ -149,11 +149,7 @@ pub async fn delete(
     users: web::Data<Addr<UserManager>>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
-    let id = req
-        .match_info()
-        .get("id")
-        .and_then(|v| v.parse().ok())
-        .ok_or(ConsoleError::NotFound)?;
+    let id = path_id(&req)?;
     users
         .send(DeletePermission {
             by: session.acting()?,

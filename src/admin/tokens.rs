@@ -11,7 +11,7 @@ use time::PrimitiveDateTime;
 use time::macros::format_description;
 
 use super::error::{ConsoleError, render};
-use super::form::{self, Form};
+use super::form::{self, Form, path_id};
 use super::layout::{Choice, Layout, PAGE_SIZE, Pager, choices, page_number, show_time};
 use super::session::ConsoleSession;
 use super::users::see_other;
@@ -244,11 +244,7 @@ pub async fn detail(
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     session.require(VIEW)?;
-    let id: i64 = req
-        .match_info()
-        .get("id")
-        .and_then(|v| v.parse().ok())
-        .ok_or(ConsoleError::NotFound)?;
+    let id = path_id(&req)?;
     let row = store
         .send(GetToken(id))
         .timeout(ASK_TIMEOUT)
@@ -315,11 +311,7 @@ pub async fn revoke_one(
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     session.require(REVOKE)?;
-    let id: i64 = req
-        .match_info()
-        .get("id")
-        .and_then(|v| v.parse().ok())
-        .ok_or(ConsoleError::NotFound)?;
+    let id = path_id(&req)?;
     let count = blacklist
         .send(RevokeTokens {
             ids: vec![id],
@@ -346,11 +338,7 @@ pub async fn unrevoke(
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     session.require(UNREVOKE)?;
-    let id: i64 = req
-        .match_info()
-        .get("id")
-        .and_then(|v| v.parse().ok())
-        .ok_or(ConsoleError::NotFound)?;
+    let id = path_id(&req)?;
     let lifted = blacklist.send(Unrevoke(id)).timeout(ASK_TIMEOUT).await??;
     session
         .flash(if lifted {

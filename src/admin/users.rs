@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::error::{ConsoleError, render};
-use super::form::{self, Form};
+use super::form::{self, Form, path_id};
 use super::layout::{Choice, Errors, Layout, PAGE_SIZE, Pager, choices, page_number, show_time};
 use super::session::ConsoleSession;
 use crate::actors::ASK_TIMEOUT;
@@ -140,13 +140,6 @@ pub fn see_other(location: impl Into<String>) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((LOCATION, location.into()))
         .finish()
-}
-
-fn path_id(req: &HttpRequest) -> Result<i64, ConsoleError> {
-    req.match_info()
-        .get("id")
-        .and_then(|v| v.parse().ok())
-        .ok_or(ConsoleError::NotFound)
 }
 
 /// **Permissions:** `auth.view_user`.
@@ -379,6 +372,21 @@ fn read_form(
     (values, input, errors)
 }
 
+/// The user at `id`, as the acting admin sees them.
+async fn user_of(
+    session: &ConsoleSession,
+    users: &Addr<UserManager>,
+    id: i64,
+) -> Result<UserRecord, ConsoleError> {
+    Ok(users
+        .send(GetUser {
+            by: session.acting()?,
+            id,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await??)
+}
+
 /// **Permissions:** `auth.add_user`.
 pub async fn add_form(
     session: ConsoleSession,
@@ -468,13 +476,7 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, ConsoleError> {
     session.require("auth.view_user")?;
     let id = path_id(&req)?;
-    let record = users
-        .send(GetUser {
-            by: session.acting()?,
-            id,
-        })
-        .timeout(ASK_TIMEOUT)
-        .await??;
+    let record = user_of(&session, &users, id).await?;
     let values = values_of(&record);
     form_page(
         &session,
@@ -504,13 +506,7 @@ pub async fn edit(
     super::csrf::check(&form, session.csrf())?;
     session.require("auth.change_user")?;
     let id = path_id(&req)?;
-    let record = users
-        .send(GetUser {
-            by: session.acting()?,
-            id,
-        })
-        .timeout(ASK_TIMEOUT)
-        .await??;
+    let record = user_of(&session, &users, id).await?;
     let (values, input, errors) = read_form(&form, &session, false, &rules);
     let (groups, perms) = (form.all("groups"), form.all("user_permissions"));
     if !errors.is_empty() {
@@ -576,13 +572,7 @@ pub async fn password_form(
 ) -> Result<HttpResponse, ConsoleError> {
     session.require("auth.change_user")?;
     let id = path_id(&req)?;
-    let record = users
-        .send(GetUser {
-            by: session.acting()?,
-            id,
-        })
-        .timeout(ASK_TIMEOUT)
-        .await??;
+    let record = user_of(&session, &users, id).await?;
     let page = PasswordPage {
         layout: Layout::new(
             &session,
@@ -612,13 +602,7 @@ pub async fn set_password(
     super::csrf::check(&form, session.csrf())?;
     session.require("auth.change_user")?;
     let id = path_id(&req)?;
-    let record = users
-        .send(GetUser {
-            by: session.acting()?,
-            id,
-        })
-        .timeout(ASK_TIMEOUT)
-        .await??;
+    let record = user_of(&session, &users, id).await?;
     let (first, second) = (
         form.raw("password1").unwrap_or_default(),
         form.raw("password2").unwrap_or_default(),
@@ -710,13 +694,7 @@ pub async fn delete_form(
 ) -> Result<HttpResponse, ConsoleError> {
     session.require("auth.delete_user")?;
     let id = path_id(&req)?;
-    let record = users
-        .send(GetUser {
-            by: session.acting()?,
-            id,
-        })
-        .timeout(ASK_TIMEOUT)
-        .await??;
+    let record = user_of(&session, &users, id).await?;
     let page = ConfirmPage {
         layout: Layout::new(&session, "Delete user", "users").await,
         heading: format!("Delete the user “{}”?", record.user.username),
@@ -741,13 +719,7 @@ pub async fn delete(
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     session.require("auth.delete_user")?;
     let id = path_id(&req)?;
-    let record = users
-        .send(GetUser {
-            by: session.acting()?,
-            id,
-        })
-        .timeout(ASK_TIMEOUT)
-        .await??;
+    let record = user_of(&session, &users, id).await?;
     let revoked = users
         .send(DeleteUser {
             by: session.acting()?,

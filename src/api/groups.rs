@@ -13,7 +13,7 @@ use crate::actors::ASK_TIMEOUT;
 use crate::actors::group_admin::{
     CreateGroup, DeleteGroup, GetGroup, GroupRecord, ListGroups, UpdateGroup,
 };
-use crate::actors::user_manager::{UserError, UserManager};
+use crate::actors::user_manager::UserManager;
 use crate::auth::{Allowed, Model, ModelPermissions};
 use crate::error::ApiError;
 
@@ -68,13 +68,6 @@ impl From<GroupRecord> for GroupView {
             name: record.group.name,
             permissions: record.permissions,
         }
-    }
-}
-
-fn not_found(err: UserError) -> ApiError {
-    match err {
-        UserError::NotFound => ApiError::NoMatch("Group"),
-        other => super::user_error(other),
     }
 }
 
@@ -168,7 +161,7 @@ async fn retrieve(
         })
         .timeout(ASK_TIMEOUT)
         .await?
-        .map_err(not_found)?;
+        .map_err(super::no_match("Group"))?;
     Ok(HttpResponse::Ok().json(GroupView::from(record)))
 }
 
@@ -191,7 +184,7 @@ async fn update(
         .send(message)
         .timeout(ASK_TIMEOUT)
         .await?
-        .map_err(not_found)?;
+        .map_err(super::no_match("Group"))?;
     Ok(HttpResponse::Ok().json(GroupView::from(record)))
 }
 
@@ -229,6 +222,6 @@ async fn destroy(
         })
         .timeout(ASK_TIMEOUT)
         .await?
-        .map_err(not_found)?;
+        .map_err(super::no_match("Group"))?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -71,6 +71,14 @@ pub fn user_error(err: UserError) -> ApiError {
     }
 }
 
+/// [`user_error`], with a missing row named as DRF names it (`No User matches the given query.`).
+pub fn no_match(model: &'static str) -> impl Fn(UserError) -> ApiError {
+    move |err| match err {
+        UserError::NotFound => ApiError::NoMatch(model),
+        other => user_error(other),
+    }
+}
+
 /// A JSON 404 for every unknown path.
 pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound)

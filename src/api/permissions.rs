@@ -13,7 +13,7 @@ use crate::actors::ASK_TIMEOUT;
 use crate::actors::group_admin::{
     CreatePermission, DeletePermission, GetPermission, ListPermissions,
 };
-use crate::actors::user_manager::{UserError, UserManager};
+use crate::actors::user_manager::UserManager;
 use crate::auth::{Allowed, And, IsSuperUser, Model, ModelPermissions};
 use crate::error::ApiError;
 
@@ -66,13 +66,6 @@ pub fn valid_codename(codename: &str) -> bool {
         && codename
             .split_once('.')
             .is_some_and(|(app, name)| part(app) && part(name))
-}
-
-fn not_found(err: UserError) -> ApiError {
-    match err {
-        UserError::NotFound => ApiError::NoMatch("Permission"),
-        other => super::user_error(other),
-    }
 }
 
 /// **Permissions:** `auth.view_permission`. Paginated; `?search=`.
@@ -146,7 +139,7 @@ async fn retrieve(
         })
         .timeout(ASK_TIMEOUT)
         .await?
-        .map_err(not_found)?;
+        .map_err(super::no_match("Permission"))?;
     Ok(HttpResponse::Ok().json(found))
 }
 
@@ -164,7 +157,7 @@ async fn destroy(
         })
         .timeout(ASK_TIMEOUT)
         .await?
-        .map_err(not_found)?;
+        .map_err(super::no_match("Permission"))?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -267,15 +267,8 @@ async fn retrieve(
         })
         .timeout(ASK_TIMEOUT)
         .await?
-        .map_err(not_found)?;
+        .map_err(super::no_match("User"))?;
     Ok(HttpResponse::Ok().json(UserAdminView::from(record)))
-}
-
-fn not_found(err: crate::actors::user_manager::UserError) -> ApiError {
-    match err {
-        crate::actors::user_manager::UserError::NotFound => ApiError::NoMatch("User"),
-        other => super::user_error(other),
-    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -301,7 +294,7 @@ async fn update(
         .send(message)
         .timeout(ASK_TIMEOUT)
         .await?
-        .map_err(not_found)?;
+        .map_err(super::no_match("User"))?;
     blacklist.do_send(Remember(revoked));
     Ok(HttpResponse::Ok().json(UserAdminView::from(record)))
 }
@@ -352,7 +345,7 @@ async fn destroy(
         .send(message)
         .timeout(ASK_TIMEOUT)
         .await?
-        .map_err(not_found)?;
+        .map_err(super::no_match("User"))?;
     blacklist.do_send(Remember(revoked));
     Ok(HttpResponse::NoContent().finish())
 }
