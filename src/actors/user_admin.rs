@@ -22,6 +22,8 @@ use crate::db::{DbConn, DbError, stored_time};
 pub const ONLY_SUPERUSERS: &str =
     "Only superusers can change superuser accounts or the superuser flag.";
 pub const CANNOT_GRANT: &str = "You cannot grant permissions you do not have.";
+pub const CANNOT_TAKE_OVER: &str =
+    "You cannot set the password of a user who holds permissions you do not have.";
 
 /// A user as the admin API shows them: the row (never the hash), groups, direct permissions.
 #[derive(Debug, Clone)]
@@ -260,6 +262,14 @@ impl Handler<UpdateUser> for UserManager {
             .is_some_and(|v| v != current.user.is_superuser);
         if (current.user.is_superuser || flag_change) && !by.is_superuser() {
             return Err(UserError::Forbidden(ONLY_SUPERUSERS));
+        }
+        // Setting someone's password lets the admin sign in as them: only over accounts whose
+        // rights the admin holds already.
+        if input.password.is_some() && !by.is_superuser() {
+            let theirs = user::memberships(&mut conn, id)?.permissions;
+            if !theirs.iter().all(|c| by.user().has_perm(c)) {
+                return Err(UserError::Forbidden(CANNOT_TAKE_OVER));
+            }
         }
         // The handler saw only the fields sent; compare a new password with the account's
         // username and email as they will be.

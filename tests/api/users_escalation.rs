@@ -254,3 +254,52 @@ async fn a_user_admin_can_grant_permissions_they_hold() {
     let (status, body) = json_of(app.get_as("/api/users/", &target_access).await).await;
     assert_eq!(status, StatusCode::OK, "view_user through readers: {body}");
 }
+
+#[actix_web::test]
+async fn an_admin_cannot_take_over_an_account_that_holds_rights_they_lack() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.create_user_with(
+        "helpdesk",
+        crate::helpers::PASSWORD,
+        crate::helpers::UserFlags {
+            staff: true,
+            ..Default::default()
+        },
+    );
+    app.grant(admin, &["auth.view_user", "auth.change_user"]);
+    let target = app.create_user("finance");
+    app.grant(target, &["auth.delete_user"]);
+    let plain = app.create_user("plain");
+    let (_, token) = app.login("helpdesk", crate::helpers::PASSWORD).await;
+    let body = serde_json::json!({ "password": "brand-new-secret-77" });
+
+    let response = app
+        .patch_as(&format!("/api/users/{target}/"), &token, &body)
+        .await;
+    let (status, detail) = crate::helpers::json_of(response).await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN, "{detail}");
+    assert_eq!(
+        detail["detail"],
+        "You cannot set the password of a user who holds permissions you do not have."
+    );
+    let old_login = app
+        .post_json(
+            "/api/token/",
+            &serde_json::json!({"username": "finance", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        old_login.status(),
+        reqwest::StatusCode::OK,
+        "the password did not change"
+    );
+
+    let response = app
+        .patch_as(&format!("/api/users/{plain}/"), &token, &body)
+        .await;
+    assert_eq!(
+        response.status(),
+        reqwest::StatusCode::OK,
+        "an account with no extra rights can be reset"
+    );
+}
