@@ -307,11 +307,17 @@ pub async fn revoke_one(
     session: ConsoleSession,
     body: web::Bytes,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    store: web::Data<Addr<SessionStore>>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     session.require(REVOKE)?;
     let id = path_id(&req)?;
+    store
+        .send(GetToken(id))
+        .timeout(ASK_TIMEOUT)
+        .await??
+        .ok_or(ConsoleError::NotFound)?;
     let count = blacklist
         .send(RevokeTokens {
             ids: vec![id],

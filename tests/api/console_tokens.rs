@@ -164,6 +164,14 @@ async fn a_token_revoked_in_the_console_is_refused_by_the_api_at_once() {
         .assert_redirect(&format!("/admin/tokens/{id}/"), "again");
     let detail = browser.get(&format!("/admin/tokens/{id}/")).await;
     assert!(detail.has("The token was already revoked."));
+
+    let missing = browser.submit("/admin/tokens/999999/revoke/", &[]).await;
+    assert_eq!(
+        missing.status,
+        StatusCode::NOT_FOUND,
+        "revoking a token that does not exist"
+    );
+    assert!(missing.has("Page not found"));
 }
 
 #[actix_web::test]
