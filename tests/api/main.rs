@@ -1,5 +1,6 @@
 //! One integration binary: the real application on a real port, per-test databases.
 
+mod asymmetric_keys;
 mod browser;
 mod check;
 mod cli;
