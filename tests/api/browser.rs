@@ -236,7 +236,21 @@ async fn an_admin_manages_a_user_and_revokes_their_tokens_in_the_browser() {
     );
     shoot(&b, "03-permissions").await;
 
+    // A group holding that permission.
+    navigate(&b, "a[href='/admin/groups/']").await;
+    navigate(&b, "#add-group").await;
+    fill(&b, "name", "analysts").await;
+    click(&b, "input[name='permissions'][value='reports.view_report']").await;
+    navigate(&b, "#save").await;
+    let text = page_text(&b).await;
+    assert!(
+        text.contains("The group “analysts” was added.") && text.contains("reports.view_report"),
+        "{text}"
+    );
+    shoot(&b, "03b-groups").await;
+
     navigate(&b, "a[href='/admin/users/']").await;
+    shoot(&b, "03c-users").await;
     navigate(&b, "#add-user").await;
     fill(&b, "username", "carol").await;
     fill(&b, "email", "carol@example.com").await;
