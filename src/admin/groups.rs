@@ -9,7 +9,8 @@ use super::error::{ConsoleError, render};
 use super::form::{self, Form, path_id};
 use super::layout::{Errors, Layout, PAGE_SIZE, Pager, page_number};
 use super::session::ConsoleSession;
-use super::users::{ConfirmPage, see_other};
+use super::user_actions::ConfirmPage;
+use super::users::see_other;
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::group_admin::{
     CreateGroup, DeleteGroup, GetGroup, GroupRecord, ListGroups, ListPermissions, UpdateGroup,

@@ -14,6 +14,7 @@ mod permissions;
 mod session;
 mod throttle;
 mod tokens;
+mod user_actions;
 mod users;
 
 use actix_web::web;
@@ -44,14 +45,23 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .route("/users/add/", web::post().to(users::add))
             .route("/users/{id}/", web::get().to(users::edit_form))
             .route("/users/{id}/", web::post().to(users::edit))
-            .route("/users/{id}/password/", web::get().to(users::password_form))
-            .route("/users/{id}/password/", web::post().to(users::set_password))
+            .route(
+                "/users/{id}/password/",
+                web::get().to(user_actions::password_form),
+            )
+            .route(
+                "/users/{id}/password/",
+                web::post().to(user_actions::set_password),
+            )
             .route(
                 "/users/{id}/revoke-tokens/",
-                web::post().to(users::revoke_tokens),
+                web::post().to(user_actions::revoke_tokens),
             )
-            .route("/users/{id}/delete/", web::get().to(users::delete_form))
-            .route("/users/{id}/delete/", web::post().to(users::delete))
+            .route(
+                "/users/{id}/delete/",
+                web::get().to(user_actions::delete_form),
+            )
+            .route("/users/{id}/delete/", web::post().to(user_actions::delete))
             .route("/groups/", web::get().to(groups::list))
             .route("/groups/add/", web::get().to(groups::add_form))
             .route("/groups/add/", web::post().to(groups::add))
