@@ -50,7 +50,11 @@ impl Handler<CreateSession> for SessionStore {
             last_seen_at: msg.now,
             expires_at: msg.expires_at,
         };
-        session::insert(&mut *self.pool.get()?, &new)
+        let mut conn = self.pool.get()?;
+        // Each sign-in also clears out sessions that outlived their lifetime, so the table
+        // holds at most the sessions of one `admin_session_lifetime`.
+        session::delete_expired(&mut conn, msg.now)?;
+        session::insert(&mut conn, &new)
     }
 }
 
@@ -101,22 +105,6 @@ impl Handler<EndSession> for SessionStore {
 
     fn handle(&mut self, msg: EndSession, _: &mut Self::Context) -> Self::Result {
         session::delete(&mut *self.pool.get()?, msg.0)
-    }
-}
-
-/// Deletes stale sessions.
-#[derive(Message)]
-#[rtype(result = "Result<usize, DbError>")]
-pub struct PurgeSessions {
-    pub now: PrimitiveDateTime,
-    pub idle_before: PrimitiveDateTime,
-}
-
-impl Handler<PurgeSessions> for SessionStore {
-    type Result = Result<usize, DbError>;
-
-    fn handle(&mut self, msg: PurgeSessions, _: &mut Self::Context) -> Self::Result {
-        session::delete_stale(&mut *self.pool.get()?, msg.now, msg.idle_before)
     }
 }
 

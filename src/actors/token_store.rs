@@ -3,7 +3,7 @@
 use actix::prelude::*;
 use time::PrimitiveDateTime;
 
-use crate::db::models::token::{self, Blacklisting, Flushed, NewOutstanding, Revoked};
+use crate::db::models::token::{self, Blacklisting, NewOutstanding, Revoked};
 use crate::db::{DbError, DbPool};
 
 pub struct TokenStore {
@@ -92,35 +92,6 @@ impl Handler<LoadRevoked> for TokenStore {
 
     fn handle(&mut self, msg: LoadRevoked, _: &mut Self::Context) -> Self::Result {
         token::revoked_live(&mut *self.pool.get()?, msg.now, msg.since)
-    }
-}
-
-/// Whether a jti is blacklisted, asked of the database itself.
-#[derive(Message)]
-#[rtype(result = "Result<bool, DbError>")]
-pub struct IsBlacklisted(pub String);
-
-impl Handler<IsBlacklisted> for TokenStore {
-    type Result = Result<bool, DbError>;
-
-    fn handle(&mut self, msg: IsBlacklisted, _: &mut Self::Context) -> Self::Result {
-        token::is_blacklisted(&mut *self.pool.get()?, &msg.0)
-    }
-}
-
-/// One batch of `flushexpiredtokens`.
-#[derive(Message)]
-#[rtype(result = "Result<Flushed, DbError>")]
-pub struct FlushExpired {
-    pub now: PrimitiveDateTime,
-    pub batch: i64,
-}
-
-impl Handler<FlushExpired> for TokenStore {
-    type Result = Result<Flushed, DbError>;
-
-    fn handle(&mut self, msg: FlushExpired, _: &mut Self::Context) -> Self::Result {
-        token::flush_expired_batch(&mut *self.pool.get()?, msg.now, msg.batch)
     }
 }
 

@@ -142,9 +142,7 @@ async fn create(
         .await?
         .map_err(super::user_error)?;
     let view = GroupView::from(record);
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/groups/{}/", view.id)))
-        .json(view))
+    Ok(super::created("groups", view.id, view))
 }
 
 /// **Permissions:** `auth.view_group`.

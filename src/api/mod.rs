@@ -79,6 +79,13 @@ pub fn no_match(model: &'static str) -> impl Fn(UserError) -> ApiError {
     }
 }
 
+/// `201 Created` with the new object and its `Location` (`/api/<collection>/<id>/`).
+pub fn created(collection: &str, id: i64, body: impl serde::Serialize) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Created()
+        .insert_header(("Location", format!("/api/{collection}/{id}/")))
+        .json(body)
+}
+
 /// A JSON 404 for every unknown path.
 pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::NotFound)

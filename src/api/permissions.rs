@@ -120,9 +120,7 @@ async fn create(
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::user_error)?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/permissions/{}/", created.id)))
-        .json(created))
+    Ok(super::created("permissions", created.id, created))
 }
 
 /// **Permissions:** `auth.view_permission`.

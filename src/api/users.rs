@@ -248,9 +248,7 @@ async fn create(
         .await?
         .map_err(super::user_error)?;
     let view = UserAdminView::from(record);
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/users/{}/", view.id)))
-        .json(view))
+    Ok(super::created("users", view.id, view))
 }
 
 /// **Permissions:** `auth.view_user`.

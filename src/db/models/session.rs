@@ -71,13 +71,10 @@ pub fn delete(conn: &mut DbConn, id: i64) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Removes sessions past their absolute expiry or idle since before `idle_before`.
-pub fn delete_stale(
-    conn: &mut DbConn,
-    now: PrimitiveDateTime,
-    idle_before: PrimitiveDateTime,
-) -> Result<usize, DbError> {
+/// Removes sessions past their absolute expiry (served by the `expires_at` index). Idle
+/// sessions are refused on their next request and removed then, or here once they expire.
+pub fn delete_expired(conn: &mut DbConn, now: PrimitiveDateTime) -> Result<usize, DbError> {
     Ok(crate::with_conn!(conn, c => diesel::delete(
-        admin_sessions::table.filter(admin_sessions::expires_at.le(now).or(admin_sessions::last_seen_at.lt(idle_before)))
+        admin_sessions::table.filter(admin_sessions::expires_at.le(now))
     ).execute(c))?)
 }

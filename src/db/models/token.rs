@@ -80,16 +80,6 @@ pub fn blacklist(
     })
 }
 
-pub fn is_blacklisted(conn: &mut DbConn, jti: &str) -> Result<bool, DbError> {
-    let found: Option<i64> = crate::with_conn!(conn, c => blacklisted_tokens::table
-        .inner_join(outstanding_tokens::table)
-        .filter(outstanding_tokens::jti.eq(jti))
-        .select(blacklisted_tokens::id)
-        .first(c)
-        .optional())?;
-    Ok(found.is_some())
-}
-
 /// Blacklisted tokens that have not expired at `now`; with `since`, only those blacklisted at
 /// or after it (the incremental sync between instances).
 pub fn revoked_live(

@@ -315,16 +315,6 @@ pub fn set_permissions(conn: &mut DbConn, id: i64, permission_ids: &[i64]) -> Re
     Ok(())
 }
 
-/// A user's direct permissions (not those through groups), by codename.
-pub fn direct_permissions(conn: &mut DbConn, id: i64) -> Result<Vec<String>, DbError> {
-    Ok(crate::with_conn!(conn, c => user_permissions::table
-        .inner_join(permissions::table)
-        .filter(user_permissions::user_id.eq(id))
-        .select(permissions::codename)
-        .order(permissions::codename.asc())
-        .load(c))?)
-}
-
 /// (user id, group name) for the given users, by name.
 pub fn groups_of(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, DbError> {
     Ok(crate::with_conn!(conn, c => user_groups::table
