@@ -34,10 +34,14 @@ pub struct Settings {
     pub database_url: String,
     /// Most connections the pool keeps open.
     pub database_pool_size: u32,
-    /// How long a request waits for a connection (and a new connection for the server).
+    /// How long opening a database connection may take (libpq `connect_timeout`).
     #[serde(with = "duration")]
     pub database_connect_timeout: Duration,
-    /// PostgreSQL `statement_timeout` set on every connection.
+    /// How long a request waits for a pooled connection before it answers 503.
+    #[serde(with = "duration")]
+    pub database_wait_timeout: Duration,
+    /// PostgreSQL `statement_timeout` and `lock_timeout` set on every connection (SQLite's
+    /// `busy_timeout`); a call with no answer half a second past it is given up client-side.
     #[serde(with = "duration")]
     pub database_statement_timeout: Duration,
 
@@ -143,7 +147,8 @@ impl Default for Settings {
             database_url: "sqlite://keyward.db".into(),
             database_pool_size: 16,
             database_connect_timeout: Duration::from_secs(5),
-            database_statement_timeout: Duration::from_secs(5),
+            database_wait_timeout: Duration::from_secs(2),
+            database_statement_timeout: Duration::from_secs(3),
             bcrypt_cost: 12,
             user_manager_threads: 0,
             token_store_threads: 0,
@@ -310,6 +315,15 @@ impl Settings {
     /// Worker threads, resolving 0 to the core count.
     pub fn worker_count(&self) -> usize {
         resolve_threads(self.workers)
+    }
+
+    /// The waits that bound every use of the database.
+    pub fn pool_timeouts(&self) -> crate::db::PoolTimeouts {
+        crate::db::PoolTimeouts {
+            connect: self.database_connect_timeout,
+            wait: self.database_wait_timeout,
+            statement: self.database_statement_timeout,
+        }
     }
 
     /// Token store threads on PostgreSQL, resolving 0.

@@ -46,7 +46,7 @@ pub fn prepare(
     pool: &DbPool,
     clock: &Clock,
 ) -> Result<Prepared, PrepareError> {
-    let mut conn = pool.get().map_err(DbError::from)?;
+    let mut conn = pool.get()?;
     let applied = migrations::run_pending(&mut conn)?;
     if !applied.is_empty() {
         tracing::info!(?applied, "database migrations applied");

@@ -82,13 +82,8 @@ impl Keyward {
     pub async fn start(settings: &Settings, clock: Clock) -> Result<Self, StartupError> {
         settings.validate()?;
         let url = DatabaseUrl::parse(&settings.database_url)?;
-        let pool = build_pool(
-            &url,
-            settings.database_pool_size,
-            settings.database_connect_timeout,
-            settings.database_statement_timeout,
-        )
-        .map_err(|e| StartupError::Other(e.to_string()))?;
+        let pool = build_pool(&url, settings.database_pool_size, settings.pool_timeouts())
+            .map_err(|e| StartupError::Other(e.to_string()))?;
         tracing::info!(database = %url.redacted(), "using database");
 
         let prepared = {
@@ -130,13 +125,13 @@ impl Keyward {
             DatabaseUrl::Sqlite(_) => 1,
             DatabaseUrl::Postgres(_) => settings.token_store_thread_count(),
         };
-        let store = {
+        let start_store = |threads: usize| {
             let pool = pool.clone();
-            SyncArbiter::start(store_threads, move || TokenStore::new(pool.clone()))
+            SyncArbiter::start(threads, move || TokenStore::new(pool.clone()))
         };
         let blacklist = TokenBlacklist::new(
             Arc::clone(&revoked),
-            store,
+            (start_store(store_threads), start_store(1)),
             clock.clone(),
             (
                 settings.blacklist_sync_interval,

@@ -1,6 +1,8 @@
 //! The token blacklist: owns the in-memory revocation list. It writes through the token store
 //! first and updates memory only after the database committed; it reads revocations made by
-//! other instances on a timer and purges expired entries on another.
+//! other instances on a timer and purges expired entries on another. Its handlers never wait:
+//! each hands back a future, so a slow database delays only the requests that need it, and the
+//! background sync runs on a store thread of its own.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +23,10 @@ use crate::db::{DbError, stored_time};
 pub struct TokenBlacklist {
     revoked: Arc<RevokedSet>,
     store: Addr<TokenStore>,
+    /// The store thread for the background sync, apart from the request path's threads.
+    sync_store: Addr<TokenStore>,
+    /// Whether a sync is under way (a slow one is never overlapped by the next).
+    syncing: bool,
     clock: Clock,
     sync_interval: Duration,
     purge_interval: Duration,
@@ -32,7 +38,7 @@ impl TokenBlacklist {
     /// `loaded_at` is when the caller read the initial list into `revoked`.
     pub fn new(
         revoked: Arc<RevokedSet>,
-        store: Addr<TokenStore>,
+        (store, sync_store): (Addr<TokenStore>, Addr<TokenStore>),
         clock: Clock,
         intervals: (Duration, Duration),
         loaded_at: OffsetDateTime,
@@ -40,6 +46,8 @@ impl TokenBlacklist {
         Self {
             revoked,
             store,
+            sync_store,
+            syncing: false,
             clock,
             sync_interval: intervals.0,
             purge_interval: intervals.1,
@@ -48,26 +56,35 @@ impl TokenBlacklist {
     }
 
     fn sync(&mut self, ctx: &mut Context<Self>) {
+        if self.syncing {
+            return;
+        }
+        self.syncing = true;
         let started = self.clock.now();
         // Overlap generously: rows committed late (long transactions, skewed clocks) are
         // still read; inserting a known jti again is harmless.
         let since = self.synced_at - self.sync_interval * 3 - Duration::from_secs(5);
-        let request = self.store.send(LoadRevoked {
+        let request = self.sync_store.send(LoadRevoked {
             now: stored_time(started),
             since: Some(stored_time(since)),
         });
         request
             .timeout(ASK_TIMEOUT)
             .into_actor(self)
-            .map(move |result, act, _| match result {
-                Ok(Ok(rows)) => {
-                    remember(&act.revoked, &rows);
-                    act.synced_at = started;
+            .map(move |result, act, _| {
+                act.syncing = false;
+                match result {
+                    Ok(Ok(rows)) => {
+                        remember(&act.revoked, &rows);
+                        act.synced_at = started;
+                    }
+                    Ok(Err(err)) => {
+                        tracing::warn!(error = %err, "revocation sync failed; retrying")
+                    }
+                    Err(err) => tracing::warn!(error = %err, "revocation sync failed; retrying"),
                 }
-                Ok(Err(err)) => tracing::warn!(error = %err, "revocation sync failed; retrying"),
-                Err(err) => tracing::warn!(error = %err, "revocation sync failed; retrying"),
             })
-            .wait(ctx);
+            .spawn(ctx);
     }
 }
 

@@ -53,10 +53,8 @@ impl UserManager {
         self
     }
 
-    pub(super) fn conn(
-        &self,
-    ) -> Result<r2d2::PooledConnection<crate::db::ConnectionManager>, UserError> {
-        Ok(self.pool.get().map_err(DbError::from)?)
+    pub(super) fn conn(&self) -> Result<crate::db::PooledConn, UserError> {
+        Ok(self.pool.get()?)
     }
 
     /// Reads a user's snapshot and caches it (unless a write raced the read).

@@ -73,16 +73,9 @@ fn fail(err: &dyn std::fmt::Display) -> ExitCode {
 pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 /// A pooled connection for a one-shot command.
-fn connect(
-    settings: &Settings,
-) -> Result<r2d2::PooledConnection<crate::db::ConnectionManager>, Box<dyn std::error::Error>> {
+fn connect(settings: &Settings) -> Result<crate::db::PooledConn, Box<dyn std::error::Error>> {
     let url = crate::db::DatabaseUrl::parse(&settings.database_url)?;
-    let pool = crate::db::build_pool(
-        &url,
-        1,
-        settings.database_connect_timeout,
-        settings.database_statement_timeout,
-    )?;
+    let pool = crate::db::build_pool(&url, 1, settings.pool_timeouts())?;
     pool.get()
         .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()).into())
 }

@@ -3,16 +3,19 @@
 
 mod connection;
 mod error;
+mod health;
 pub mod migrations;
 pub mod models;
 mod pool;
 pub use pool::ConnectionManager;
 pub mod schema;
+mod socket;
 mod url;
+mod watchdog;
 
 pub use connection::DbConn;
 pub use error::DbError;
-pub use pool::{DbPool, build_pool};
+pub use pool::{DbPool, PoolTimeouts, PooledConn, build_pool};
 pub use url::{DatabaseUrl, UrlError};
 
 /// Runs `$body` with `$c` bound to the concrete connection (`&mut PgConnection` or

@@ -1,38 +1,111 @@
 //! The r2d2 pool. The manager opens the backend the URL names and passes the real error on,
-//! bounds every wait (connect, checkout, statement) and applies per-connection settings.
+//! bounds every wait (connect, checkout, each call) and applies per-connection settings. While
+//! the database is unreachable, checkouts fail at once (see [`super::health`]).
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::R2D2Connection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 
+use super::health::{DbHealth, start_prober};
+use super::socket::opened_with_socket;
+use super::watchdog::{CallGuard, Watchdog};
 use super::{DatabaseUrl, DbConn, DbError};
 
-pub type DbPool = r2d2::Pool<ConnectionManager>;
+/// A connection checked out of the pool.
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
+
+/// How long past `statement_timeout` the client waits for an answer before it gives the
+/// connection up: the server's own timeout answers first whenever the server is there.
+const CALL_GRACE: Duration = Duration::from_millis(500);
+
+/// The waits that bound every use of the database.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolTimeouts {
+    /// Opening a connection (libpq `connect_timeout`).
+    pub connect: Duration,
+    /// How long a caller waits for a pooled connection.
+    pub wait: Duration,
+    /// PostgreSQL `statement_timeout` (SQLite `busy_timeout`); the client gives a call up
+    /// shortly after it.
+    pub statement: Duration,
+}
+
+/// The connection pool with the database's health in front of it.
+#[derive(Clone)]
+pub struct DbPool {
+    pool: r2d2::Pool<ConnectionManager>,
+    health: Arc<DbHealth>,
+    wait: Duration,
+}
+
+impl DbPool {
+    /// A connection, waiting at most the pool's `wait` for one; at once `Unavailable` while
+    /// the database is known to be unreachable.
+    pub fn get(&self) -> Result<PooledConn, DbError> {
+        let deadline = Instant::now() + self.wait;
+        loop {
+            if self.health.is_down() {
+                return Err(DbError::Unavailable("database unreachable".into()));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(DbError::Unavailable(format!(
+                    "no database connection within {:?}",
+                    self.wait
+                )));
+            }
+            // Short slices, so a waiter learns at once that the database went down.
+            let slice = (deadline - now).min(Duration::from_millis(100));
+            if let Ok(conn) = self.pool.get_timeout(slice) {
+                return Ok(conn);
+            }
+        }
+    }
+
+    /// Whether the database is currently known to be unreachable.
+    pub fn is_down(&self) -> bool {
+        self.health.is_down()
+    }
+}
 
 /// Opens connections for the pool.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
     connect_timeout: Duration,
     statement_timeout: Duration,
+    health: Arc<DbHealth>,
+    watchdog: Option<Watchdog>,
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConnectError(String);
 
-impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConn;
-    type Error = ConnectError;
+impl ConnectionManager {
+    fn open(&self) -> Result<DbConn, ConnectError> {
+        let opened = self.open_unchecked();
+        match &opened {
+            Ok(_) => self.health.mark_up(),
+            Err(err) => self.health.mark_down(&err.0),
+        }
+        opened
+    }
 
-    fn connect(&self) -> Result<DbConn, ConnectError> {
+    fn open_unchecked(&self) -> Result<DbConn, ConnectError> {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
+                let ports = self.url.tcp_ports();
                 let url = with_libpq_timeouts(url, self.connect_timeout);
-                let mut conn =
-                    PgConnection::establish(&url).map_err(|e| ConnectError(e.to_string()))?;
+                let (mut conn, fd) =
+                    opened_with_socket(&url, &ports, || PgConnection::establish(&url))
+                        .map_err(|e| ConnectError(e.to_string()))?;
+                if let (Some(watchdog), Some(fd)) = (&self.watchdog, fd) {
+                    conn.set_instrumentation(watchdog.guard(fd));
+                }
                 let millis = self.statement_timeout.as_millis();
                 conn.batch_execute(&format!(
                     "SET statement_timeout = {millis}; SET lock_timeout = {millis}; SET TIME ZONE 'UTC'"
@@ -54,12 +127,33 @@ impl r2d2::ManageConnection for ConnectionManager {
             }
         }
     }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConn, ConnectError> {
+        self.open()
+    }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
+        // While the database is down an idle connection is not worth a ping that can only
+        // wait out its deadline: it is dropped, and the pool opens fresh ones once it is back.
+        if self.health.is_down() {
+            return Err(ConnectError("database unreachable".into()));
+        }
         crate::with_conn!(conn, c => c.ping()).map_err(|e| ConnectError(e.to_string()))
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
+        if let DbConn::Postgres(c) = conn
+            && c.instrumentation()
+                .downcast_mut::<CallGuard>()
+                .is_some_and(CallGuard::was_cut)
+        {
+            return true;
+        }
         crate::with_conn!(conn, c => c.is_broken())
     }
 }
@@ -96,28 +190,45 @@ fn with_libpq_timeouts(url: &str, connect_timeout: Duration) -> String {
 
 /// Builds the pool without waiting for the database: connections are opened on demand, so
 /// the server starts (and `/health/ready` reports) while the database is still down.
-pub fn build_pool(
-    url: &DatabaseUrl,
-    size: u32,
-    connect_timeout: Duration,
-    statement_timeout: Duration,
-) -> Result<DbPool, DbError> {
+pub fn build_pool(url: &DatabaseUrl, size: u32, timeouts: PoolTimeouts) -> Result<DbPool, DbError> {
+    let health = Arc::new(DbHealth::default());
+    let thread_error = |e: std::io::Error| DbError::Other(format!("cannot start a thread: {e}"));
+    let watchdog = match url {
+        DatabaseUrl::Postgres(_) => Some(
+            Watchdog::start(timeouts.statement + CALL_GRACE, Arc::clone(&health))
+                .map_err(thread_error)?,
+        ),
+        DatabaseUrl::Sqlite(_) => None,
+    };
     let manager = ConnectionManager {
         url: url.clone(),
-        connect_timeout,
-        statement_timeout,
+        connect_timeout: timeouts.connect,
+        statement_timeout: timeouts.statement,
+        health: Arc::clone(&health),
+        watchdog,
     };
+    let prober = manager.clone();
+    start_prober(&health, move || {
+        let mut conn = prober.open_unchecked().map_err(|e| e.0)?;
+        crate::with_conn!(&mut conn, c => c.ping()).map_err(|e| e.to_string())
+    })
+    .map_err(thread_error)?;
     let min_idle = match url {
         DatabaseUrl::Postgres(_) => Some(1.min(size)),
         DatabaseUrl::Sqlite(_) => Some(1),
     };
-    Ok(r2d2::Pool::builder()
+    let pool = r2d2::Pool::builder()
         .max_size(size)
         .min_idle(min_idle)
-        .connection_timeout(connect_timeout)
+        .connection_timeout(timeouts.wait)
         .test_on_check_out(true)
         .error_handler(Box::new(LogErrors))
-        .build_unchecked(manager))
+        .build_unchecked(manager);
+    Ok(DbPool {
+        pool,
+        health,
+        wait: timeouts.wait,
+    })
 }
 
 #[derive(Debug)]

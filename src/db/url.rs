@@ -58,6 +58,24 @@ impl DatabaseUrl {
         }
     }
 
+    /// The TCP ports a PostgreSQL URL names (5432 where a host names none); empty for SQLite.
+    pub fn tcp_ports(&self) -> Vec<u16> {
+        let Self::Postgres(url) = self else {
+            return Vec::new();
+        };
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let authority = rest.split(['/', '?']).next().unwrap_or_default();
+        let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        hosts
+            .split(',')
+            .map(|host| {
+                host.rsplit_once(':')
+                    .and_then(|(_, p)| p.parse().ok())
+                    .unwrap_or(5432)
+            })
+            .collect()
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             Self::Postgres(_) => "postgres",
@@ -86,6 +104,18 @@ fn redact_password(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tcp_ports_are_read_from_every_host() {
+        let url = |u: &str| DatabaseUrl::parse(u).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(url("postgres://u:p@db/k").tcp_ports(), vec![5432]);
+        assert_eq!(
+            url("postgres://u@a:6000,b/k?x=1").tcp_ports(),
+            vec![6000, 5432]
+        );
+        assert_eq!(url("postgres://[::1]:5433/k").tcp_ports(), vec![5433]);
+        assert!(url("sqlite://k.db").tcp_ports().is_empty());
+    }
 
     #[test]
     fn schemes_choose_the_backend() {

@@ -12,6 +12,8 @@ mod console_permissions;
 mod console_sessions;
 mod console_tokens;
 mod console_users;
+mod fault_load;
+mod fault_proxy;
 mod faults;
 mod groups_api;
 mod health;

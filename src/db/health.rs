@@ -1,0 +1,67 @@
+//! Whether the database is reachable, as last seen. A failed connection attempt or a call the
+//! watchdog had to abandon marks it down; from then on checkouts fail at once (503) instead of
+//! each waiting out its timeout, and a prober thread reconnects in the background and marks it
+//! up again the moment the database answers.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread;
+use std::time::Duration;
+
+/// How often the prober tries to reach a database marked down.
+const PROBE_INTERVAL: Duration = Duration::from_millis(200);
+
+#[derive(Debug, Default)]
+pub struct DbHealth {
+    down: AtomicBool,
+}
+
+impl DbHealth {
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Acquire)
+    }
+
+    /// Marks the database unreachable; logs the first sign only.
+    pub fn mark_down(&self, why: &str) {
+        if !self.down.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                cause = why,
+                "database unreachable; answering 503 until it is back"
+            );
+        }
+    }
+
+    pub fn mark_up(&self) {
+        if self.down.swap(false, Ordering::AcqRel) {
+            tracing::info!("database reachable again");
+        }
+    }
+}
+
+/// Starts the thread that, while the database is marked down, tries `probe` (open a connection
+/// and run a query, each bounded) every [`PROBE_INTERVAL`] and marks it up on success. The
+/// thread ends when the last holder of `health` drops it.
+pub fn start_prober<P>(health: &Arc<DbHealth>, probe: P) -> std::io::Result<()>
+where
+    P: Fn() -> Result<(), String> + Send + 'static,
+{
+    let health: Weak<DbHealth> = Arc::downgrade(health);
+    thread::Builder::new()
+        .name("keyward-db-prober".into())
+        .spawn(move || {
+            loop {
+                thread::sleep(PROBE_INTERVAL);
+                let Some(health) = health.upgrade() else {
+                    return;
+                };
+                if !health.is_down() {
+                    continue;
+                }
+                match probe() {
+                    Ok(()) => health.mark_up(),
+                    Err(err) => tracing::debug!(error = %err, "database still unreachable"),
+                }
+            }
+        })
+        .map(drop)
+}
