@@ -65,9 +65,8 @@ impl FaultProxy {
             port,
             open: Mutex::new(Vec::new()),
         });
-        drop(listener);
         let accept_state = Arc::clone(&state);
-        thread::spawn(move || accept_loop(&accept_state));
+        thread::spawn(move || accept_loop(listener, &accept_state));
         Self { port, state }
     }
 
@@ -89,8 +88,8 @@ impl Drop for FaultProxy {
     }
 }
 
-fn accept_loop(state: &Arc<State>) {
-    let mut listener: Option<TcpListener> = None;
+fn accept_loop(listener: TcpListener, state: &Arc<State>) {
+    let mut listener = listener.set_nonblocking(true).map(|()| listener).ok();
     while !state.stop.load(Ordering::SeqCst) {
         let fault = Fault::from_u8(state.fault.load(Ordering::SeqCst));
         if fault == Fault::Stopped {
