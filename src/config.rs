@@ -304,6 +304,15 @@ impl Settings {
                 self.log_format
             ));
         }
+        for (name, value) in [
+            ("database_connect_timeout", self.database_connect_timeout),
+            ("database_wait_timeout", self.database_wait_timeout),
+            ("database_statement_timeout", self.database_statement_timeout),
+        ] {
+            if value.is_zero() {
+                return invalid(format!("{name} must be more than zero"));
+            }
+        }
         if self.database_pool_size == 0 {
             return invalid("database_pool_size must be at least 1".into());
         }
