@@ -1,6 +1,7 @@
 //! Persistence: one diesel codebase over PostgreSQL and SQLite. The backend is chosen from the
 //! URL scheme; model code is written once and compiled for each backend by [`with_conn!`].
 
+mod checkpoint;
 mod connection;
 mod error;
 pub mod migrations;
@@ -10,6 +11,7 @@ pub use pool::ConnectionManager;
 pub mod schema;
 mod url;
 
+pub use checkpoint::checkpoint;
 pub use connection::DbConn;
 pub use error::DbError;
 pub use pool::{DbPool, build_pool};
