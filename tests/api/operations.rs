@@ -17,6 +17,9 @@ use serde_json::json;
 use crate::cli::{Run, Sandbox, Server};
 use crate::helpers::{test_database, test_settings};
 
+/// A run of the binary: arguments, environment and what the case is called.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 /// Asserts a start-up failure: non-zero exit, `message` as the only line on stderr, no panic,
 /// no password printed.
 fn assert_one_line_failure(run: &Run, message: &str, case: &str) {
@@ -38,7 +41,7 @@ fn serve_on_a_port_in_use_fails_with_one_line_before_touching_the_database() {
         .local_addr()
         .unwrap_or_else(|e| panic!("local_addr: {e}"))
         .to_string();
-    let cases: [(&[&str], &[(&str, &str)], &str); 2] = [
+    let cases: [Case; 2] = [
         (&[], &[("KEYWARD_BIND", &bind)], "keyward with KEYWARD_BIND"),
         (&["serve", "--bind", &bind], &[], "keyward serve --bind"),
     ];
@@ -52,7 +55,7 @@ fn serve_on_a_port_in_use_fails_with_one_line_before_touching_the_database() {
 
 #[test]
 fn a_bind_that_is_not_an_address_is_refused_by_check_and_serve_before_any_database_work() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 3] = [
+    let cases: [Case; 3] = [
         (
             &["check"],
             &[("KEYWARD_BIND", "notanaddr")],
