@@ -46,10 +46,13 @@ async fn main() -> std::io::Result<()> {
     let mut settings = Settings::load(None).map_err(std::io::Error::other)?;
     settings.bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:8080".into());
     keyward::telemetry::init(&settings.log_format);
+    // Bind first: a busy address is reported before the database is touched.
+    let listener = std::net::TcpListener::bind(&settings.bind)?;
     let keyward = Keyward::start(&settings, Clock::default())
         .await
         .map_err(std::io::Error::other)?;
     println!("listening on http://{}", settings.bind);
+    let state = keyward.clone();
     HttpServer::new(move || {
         App::new()
             .wrap(from_fn(keyward::api::add_challenge))
@@ -61,7 +64,12 @@ async fn main() -> std::io::Result<()> {
             .route("/staff/", web::get().to(staff_only))
             .route("/whoami/", web::get().to(whoami))
     })
-    .bind(&settings.bind)?
+    .listen(listener)?
     .run()
-    .await
+    .await?;
+    // Stopped (Ctrl-C, SIGTERM): on SQLite, leave every write in the database file itself.
+    web::block(move || state.shutdown())
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(std::io::Error::other)
 }

@@ -1,6 +1,7 @@
 //! Settings: built-in defaults, then an optional `keyward.toml`, then `KEYWARD_*` environment
 //! variables (`DATABASE_URL` is honoured too, below `KEYWARD_DATABASE_URL`). Loaded once and
-//! passed by value; nothing here is global.
+//! passed by value; nothing here is global. An unknown key in the file is an error; an unknown
+//! `KEYWARD_*` variable is only a warning, since the environment is shared with other programs.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,10 +11,18 @@ use figment::providers::{Env, Format, Toml};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+mod describe;
 mod duration;
+mod names;
 
 /// The file read when `--config` / `KEYWARD_CONFIG` names none.
 pub const DEFAULT_CONFIG_FILE: &str = "keyward.toml";
+
+/// The prefix of the environment variables read as settings (`KEYWARD_BIND`, ...).
+pub const ENV_PREFIX: &str = "KEYWARD_";
+
+/// A `KEYWARD_*` variable that is not a setting but is read by the command line.
+const ENV_CONFIG: &str = "config";
 
 /// Every setting keyward reads. Field names are simplejwt's `SIMPLE_JWT` keys, lower-cased.
 #[derive(Debug, Clone, Deserialize)]
@@ -197,15 +206,26 @@ impl Default for Settings {
 /// Why settings could not be loaded or are not usable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A value that does not deserialize, or an unknown key in the file (one line).
     #[error("configuration: {0}")]
-    Load(#[from] Box<figment::Error>),
+    Load(String),
     #[error("configuration: {0}")]
     Invalid(String),
 }
 
 impl Settings {
-    /// Defaults, then the TOML file (if it exists), then the environment.
+    /// Defaults, then the TOML file (if it exists), then the environment. Unknown `KEYWARD_*`
+    /// variables are skipped and logged as warnings.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let (settings, warnings) = Self::load_reporting(file)?;
+        for warning in warnings {
+            tracing::warn!("{warning}");
+        }
+        Ok(settings)
+    }
+
+    /// As [`Self::load`], returning the warnings (one line each) instead of logging them.
+    pub fn load_reporting(file: Option<&Path>) -> Result<(Self, Vec<String>), ConfigError> {
         let explicit = file.is_some();
         let path = file.unwrap_or(Path::new(DEFAULT_CONFIG_FILE));
         if explicit && !path.exists() {
@@ -214,19 +234,27 @@ impl Settings {
                 path.display()
             )));
         }
+        let known = names::field_names::<Settings>();
         let settings: Settings = Figment::new()
             .merge(Toml::file(path))
             .merge(Env::raw().only(&["DATABASE_URL"]))
-            .merge(Env::prefixed("KEYWARD_").ignore(&["CONFIG"]))
+            .merge(Env::prefixed(ENV_PREFIX).filter(|key| known.iter().any(|k| key == *k)))
             .extract()
-            .map_err(Box::new)?;
+            .map_err(|e| ConfigError::Load(describe::describe(&e, known)))?;
         settings.validate()?;
-        Ok(settings)
+        Ok((settings, unknown_env_variables(known)))
     }
 
     /// Checks that do not need a database or key material.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if !is_host_and_port(&self.bind) {
+            return invalid(format!(
+                "bind must be an address and port such as 127.0.0.1:8000, [::]:8000 or \
+                 localhost:8000, got {:?}",
+                self.bind
+            ));
+        }
         if !(4..=31).contains(&self.bcrypt_cost) {
             return invalid(format!(
                 "bcrypt_cost must be 4..=31, got {}",
@@ -349,6 +377,37 @@ impl Settings {
     pub fn user_manager_thread_count(&self) -> usize {
         resolve_threads(self.user_manager_threads)
     }
+}
+
+/// `ip:port`, `[ipv6]:port` or `hostname:port`; resolving a name is left to the bind.
+fn is_host_and_port(bind: &str) -> bool {
+    if bind.parse::<std::net::SocketAddr>().is_ok() {
+        return true;
+    }
+    let Some((host, port)) = bind.rsplit_once(':') else {
+        return false;
+    };
+    port.parse::<u16>().is_ok()
+        && host.split('.').all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// "ignoring KEYWARD_BNID: unknown setting `bnid`; did you mean `bind`?" for each `KEYWARD_*`
+/// variable that names no setting.
+fn unknown_env_variables(known: &[&str]) -> Vec<String> {
+    Env::prefixed(ENV_PREFIX)
+        .iter()
+        .map(|(key, _)| key.as_str().to_owned())
+        .filter(|key| key != ENV_CONFIG && !known.contains(&key.as_str()))
+        .map(|key| {
+            format!(
+                "ignoring {ENV_PREFIX}{}: unknown setting `{key}`{}",
+                key.to_uppercase(),
+                names::did_you_mean(&key, known)
+            )
+        })
+        .collect()
 }
 
 fn resolve_threads(configured: usize) -> usize {

@@ -104,7 +104,7 @@ fn announce_default_superuser(settings: &Settings, created: &superuser::Created)
     // Printed once, to the terminal only: never a log line.
     println!(
         "\n  keyward created the superuser {:?} with the password:\n\n      {}\n\n  \
-         It is shown this once. Sign in at http://{}/api/token/ (or the console) and change it.\n",
+         It is shown this once. Sign in to the console at http://{}/admin/ and change it.\n",
         created.username, created.password, settings.bind
     );
     tracing::info!(username = %created.username, "default superuser created (password printed to the terminal once)");

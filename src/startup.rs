@@ -1,5 +1,5 @@
-//! `Application::build(settings)`: prepares the database and keys, starts the actors once,
-//! binds the listener (port 0 in tests) and wires the routes.
+//! `Application::build(settings)`: binds the listener (port 0 in tests), then prepares the
+//! database and keys, starts the actors once and wires the routes.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use actix_web::{App, HttpServer, web};
 
 use crate::actors::revoked::RevokedSet;
 use crate::actors::session_store::SessionStore;
-use crate::actors::token_blacklist::TokenBlacklist;
+use crate::actors::token_blacklist::{Remember, TokenBlacklist};
 use crate::actors::token_store::TokenStore;
 use crate::actors::user_manager::{UserManager, UserPolicy, UserReader};
 use crate::admin::{self, ConsoleSettings, LoginThrottle};
@@ -20,7 +20,7 @@ use crate::api::{self, Mounts};
 use crate::auth::{AuthSettings, PasswordHasher, UserCache};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::{DatabaseUrl, DbPool, build_pool};
+use crate::db::{DatabaseUrl, DbError, DbPool, build_pool, checkpoint};
 use crate::jwt::TokenCodec;
 use crate::prepare::{Prepared, prepare};
 
@@ -140,6 +140,12 @@ impl Keyward {
             loaded_at,
         )
         .start();
+        // Wait for the actor to run `started` (its timers need the running system): an actor
+        // still unstarted when the system goes down would start, and panic, while dropped.
+        blacklist
+            .send(Remember(Vec::new()))
+            .await
+            .map_err(|e| StartupError::Other(e.to_string()))?;
 
         let sessions = {
             let pool = pool.clone();
@@ -208,6 +214,13 @@ impl Keyward {
     pub fn pool(&self) -> DbPool {
         self.pool.clone()
     }
+
+    /// Call once the server has stopped: on SQLite, moves the write-ahead log into the
+    /// database file, so that file alone holds everything (nothing to do on PostgreSQL).
+    /// Blocking.
+    pub fn shutdown(&self) -> Result<(), DbError> {
+        checkpoint(&self.pool)
+    }
 }
 
 impl Application {
@@ -216,8 +229,9 @@ impl Application {
     }
 
     /// As [`Self::build`], with a clock tests can move.
+    /// Nothing touches the database before the address is known to be free.
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
-        let keyward = Keyward::start(&settings, clock).await?;
+        settings.validate()?;
         let listener = TcpListener::bind(&settings.bind).map_err(|cause| StartupError::Bind {
             bind: settings.bind.clone(),
             cause,
@@ -226,6 +240,7 @@ impl Application {
             .local_addr()
             .map_err(|e| StartupError::Other(e.to_string()))?
             .port();
+        let keyward = Keyward::start(&settings, clock).await?;
         let pool = keyward.pool();
         let server = HttpServer::new(move || {
             App::new()
@@ -255,7 +270,16 @@ impl Application {
         self.pool.clone()
     }
 
+    /// Serves until the server is stopped (SIGINT, SIGTERM), then checkpoints SQLite's
+    /// write-ahead log into the database file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        self.server.await?;
+        let pool = self.pool;
+        match web::block(move || checkpoint(&pool)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "checkpoint at shutdown failed"),
+            Err(err) => tracing::warn!(error = %err, "checkpoint at shutdown failed"),
+        }
+        Ok(())
     }
 }

@@ -1,4 +1,5 @@
-//! `keyward check`: settings (already validated when loaded), keys and the database.
+//! `keyward check`: settings (already validated when loaded), keys and the database. Pending
+//! migrations are reported, not refused: the server applies them when it starts.
 
 use super::{CliResult, connect};
 use crate::clock::Clock;
@@ -17,21 +18,29 @@ pub fn run(settings: &Settings) -> CliResult {
     let mut conn = connect(settings)?;
     println!("database: ok ({})", url.redacted());
     let pending = migrations::pending(&mut conn)?;
-    if !pending.is_empty() {
-        return Err(format!(
-            "{} migration(s) pending: run `keyward migrate` ({})",
+    if pending.is_empty() {
+        println!("migrations: up to date");
+    } else {
+        // Not a problem: `serve` applies them at start (a fresh database is the usual case).
+        println!(
+            "migrations: {} pending ({}), applied by `keyward migrate` or at the server's start",
             pending.len(),
             pending.join(", ")
-        )
-        .into());
-    }
-    println!("migrations: up to date");
-    if needs_generated_secret(settings) {
-        signing_keys(settings, &mut conn, Clock::default().now())?;
-        println!(
-            "keys: ok ({}, generated key stored in the database)",
-            settings.algorithm
         );
+    }
+    if needs_generated_secret(settings) {
+        if pending.is_empty() {
+            signing_keys(settings, &mut conn, Clock::default().now())?;
+            println!(
+                "keys: ok ({}, generated key stored in the database)",
+                settings.algorithm
+            );
+        } else {
+            println!(
+                "keys: ok ({}, a key is generated into the database at the first start)",
+                settings.algorithm
+            );
+        }
     }
     println!("keyward check: no problems found");
     Ok(())

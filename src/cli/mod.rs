@@ -43,8 +43,13 @@ pub enum Command {
 
 /// Runs the parsed command; errors are printed as one clear line.
 pub fn run(cli: Cli) -> ExitCode {
-    let settings = match Settings::load(cli.config.as_deref()) {
-        Ok(settings) => settings,
+    let settings = match Settings::load_reporting(cli.config.as_deref()) {
+        Ok((settings, warnings)) => {
+            for warning in warnings {
+                eprintln!("keyward: warning: {warning}");
+            }
+            settings
+        }
         Err(err) => return fail(&err),
     };
     crate::telemetry::init(&settings.log_format);

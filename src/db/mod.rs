@@ -1,6 +1,7 @@
 //! Persistence: one diesel codebase over PostgreSQL and SQLite. The backend is chosen from the
 //! URL scheme; model code is written once and compiled for each backend by [`with_conn!`].
 
+mod checkpoint;
 mod connection;
 mod error;
 mod health;
@@ -13,6 +14,7 @@ mod socket;
 mod url;
 mod watchdog;
 
+pub use checkpoint::checkpoint;
 pub use connection::DbConn;
 pub use error::DbError;
 pub use pool::{DbPool, PoolTimeouts, PooledConn, build_pool};

@@ -1,6 +1,6 @@
 //! The console in a real headless Chromium, driven through chromedriver (WebDriver). These
 //! tests need Debian's `chromium` and `chromium-driver`. Without them they fail when
-//! `KEYWARD_REQUIRE_BROWSER_TESTS=1` (CI sets it) and otherwise say loudly that they did not
+//! `REQUIRE_BROWSER_TESTS=1` (CI sets it) and otherwise say loudly that they did not
 //! run, so `cargo test` works on a machine without a browser.
 //! Screenshots of the main pages go to `target/tmp/console-screenshots/`.
 
@@ -51,16 +51,16 @@ fn free_port() -> u16 {
 /// Starts chromedriver, or `None` when this machine has none and the run does not require it.
 async fn start_driver() -> Option<Driver> {
     let Some(binary) = chromedriver() else {
-        let required = std::env::var("KEYWARD_REQUIRE_BROWSER_TESTS").as_deref() == Ok("1");
+        let required = std::env::var("REQUIRE_BROWSER_TESTS").as_deref() == Ok("1");
         assert!(
             !required,
-            "chromedriver not found and KEYWARD_REQUIRE_BROWSER_TESTS=1: apt-get install chromium chromium-driver"
+            "chromedriver not found and REQUIRE_BROWSER_TESTS=1: apt-get install chromium chromium-driver"
         );
         // Written to the process's stderr directly, past the test harness's capture.
         let _ = writeln!(
             std::io::stderr(),
             "*** BROWSER TEST NOT RUN: chromedriver not found (apt-get install chromium chromium-driver; \
-             KEYWARD_REQUIRE_BROWSER_TESTS=1 makes this a failure) ***"
+             REQUIRE_BROWSER_TESTS=1 makes this a failure) ***"
         );
         return None;
     };

@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 const SUPERUSER_PASSWORD: &str = "quiet-harbour-58";
 
 /// What a finished run printed.
-struct Run {
-    success: bool,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) success: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl std::fmt::Display for Run {
@@ -33,22 +33,22 @@ impl std::fmt::Display for Run {
 }
 
 /// A working directory with a database URL for it.
-struct Sandbox {
+pub(crate) struct Sandbox {
     dir: tempfile::TempDir,
 }
 
 impl Sandbox {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             dir: tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}")),
         }
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    fn db_path(&self) -> PathBuf {
+    pub(crate) fn db_path(&self) -> PathBuf {
         self.path().join("k.db")
     }
 
@@ -56,13 +56,13 @@ impl Sandbox {
         format!("sqlite://{}", self.db_path().display())
     }
 
-    fn write(&self, name: &str, text: &str) {
+    pub(crate) fn write(&self, name: &str, text: &str) {
         std::fs::write(self.path().join(name), text).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 
     /// `keyward <args>` with only the variables keyward should see: the database, a fast
     /// bcrypt cost, and `env` (which may override them; an empty value removes one).
-    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+    pub(crate) fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_keyward"));
         command
             .args(args)
@@ -82,7 +82,7 @@ impl Sandbox {
         command
     }
 
-    fn run(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+    pub(crate) fn run(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
         let mut child = self
             .command(args, env)
             .stdin(if stdin.is_some() {
@@ -108,7 +108,7 @@ impl Sandbox {
         }
     }
 
-    fn ok(&self, args: &[&str]) -> Run {
+    pub(crate) fn ok(&self, args: &[&str]) -> Run {
         let run = self.run(args, &[], None);
         assert!(run.success, "keyward {args:?}: {run}");
         run
@@ -272,14 +272,24 @@ fn check_passes_on_a_migrated_database() {
 }
 
 #[test]
-fn check_fails_when_migrations_are_pending() {
+fn check_passes_on_a_fresh_database_and_notes_the_pending_migrations() {
     let sandbox = Sandbox::new();
-    let run = sandbox.run(&["check"], &[], None);
-    assert!(!run.success, "{run}");
+    let run = sandbox.ok(&["check"]);
     assert!(
-        run.stderr
-            .contains("migration(s) pending: run `keyward migrate`"),
+        run.stdout.contains("pending (2026-12-01-000001_initial")
+            && run
+                .stdout
+                .contains("applied by `keyward migrate` or at the server's start"),
         "{run}"
+    );
+    assert!(
+        run.stdout.contains("keyward check: no problems found"),
+        "{run}"
+    );
+    let migrate = sandbox.ok(&["migrate"]);
+    assert!(
+        migrate.stdout.starts_with("Applied "),
+        "check applied nothing itself: {migrate}"
     );
 }
 
@@ -317,9 +327,19 @@ fn check_refuses_unusable_settings_with_a_clear_reason() {
             "a duration that does not parse",
         ),
         (
-            ("KEYWARD_FROBNICATE", "1"),
-            "unknown field",
-            "an unknown KEYWARD_ variable",
+            ("KEYWARD_BCRYPT_COST", "abc"),
+            "configuration: KEYWARD_BCRYPT_COST: expected a whole number (0 or more), found string \"abc\"",
+            "a value of the wrong type names the variable and the expected type",
+        ),
+        (
+            ("KEYWARD_BIND", "notanaddr"),
+            "bind must be an address and port such as 127.0.0.1:8000",
+            "a bind address without a port",
+        ),
+        (
+            ("KEYWARD_BIND", "127.0.0.1:99999"),
+            "got \"127.0.0.1:99999\"",
+            "a port out of range",
         ),
     ];
     for ((name, value), expected, case) in cases {
@@ -375,15 +395,43 @@ fn a_keyward_toml_in_the_working_directory_is_read_below_the_environment() {
 }
 
 #[test]
-fn an_unknown_key_in_keyward_toml_is_an_error() {
+fn a_bad_key_or_value_in_keyward_toml_is_one_short_line_naming_it() {
     let sandbox = Sandbox::new();
-    sandbox.write("keyward.toml", "acess_token_lifetime = \"10m\"\n");
-    let run = sandbox.run(&["check"], &[], None);
-    assert!(!run.success, "{run}");
-    assert!(
-        run.stderr.contains("unknown field") && run.stderr.contains("acess_token_lifetime"),
-        "the misspelt key is named: {run}"
-    );
+    let cases = [
+        (
+            "acess_token_lifetime = \"10m\"\n",
+            "unknown setting `acess_token_lifetime` in ",
+            "keyward.toml; did you mean `access_token_lifetime`?",
+            "a misspelt key gets the closest setting",
+        ),
+        (
+            "[server]\nbind = \"127.0.0.1:8000\"\n",
+            "unknown setting `server` in ",
+            "keyward.toml",
+            "a table that is no setting",
+        ),
+        (
+            "password_min_length = \"eight\"\n",
+            "`password_min_length` in ",
+            "keyward.toml: expected a whole number (0 or more), found string \"eight\"",
+            "a value of the wrong type names the key and the expected type",
+        ),
+    ];
+    for (toml, start, end, case) in cases {
+        sandbox.write("keyward.toml", toml);
+        let run = sandbox.run(&["check"], &[], None);
+        assert!(!run.success, "{case}: {run}");
+        let line = run.stderr.trim();
+        assert_eq!(line.lines().count(), 1, "{case}: one line: {run}");
+        assert!(line.len() < 200, "{case}: short: {run}");
+        let message = line
+            .strip_prefix("keyward: configuration: ")
+            .unwrap_or_default();
+        assert!(
+            message.starts_with(start) && message.ends_with(end),
+            "{case}: {run}"
+        );
+    }
 }
 
 #[test]
@@ -517,11 +565,11 @@ fn help_lists_every_subcommand() {
 }
 
 /// A running `keyward` server, killed when dropped (also when the test panics).
-struct Server {
-    child: Child,
+pub(crate) struct Server {
+    pub(crate) child: Child,
     stdout: PathBuf,
     stderr: PathBuf,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -532,7 +580,7 @@ impl Drop for Server {
 }
 
 /// A port nothing listens on right now.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap_or_else(|e| panic!("bind 127.0.0.1:0: {e}"));
     listener
@@ -544,7 +592,7 @@ fn free_port() -> u16 {
 impl Server {
     /// `keyward` with no subcommand (serve, bound through `KEYWARD_BIND`), or `keyward serve
     /// --bind` when `subcommand`; output goes to files in the sandbox.
-    fn start(sandbox: &Sandbox, name: &str, subcommand: bool) -> Self {
+    pub(crate) fn start(sandbox: &Sandbox, name: &str, subcommand: bool) -> Self {
         let port = free_port();
         let stdout = sandbox.path().join(format!("{name}.out"));
         let stderr = sandbox.path().join(format!("{name}.err"));
@@ -575,7 +623,7 @@ impl Server {
         }
     }
 
-    fn output(&self) -> (String, String) {
+    pub(crate) fn output(&self) -> (String, String) {
         let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
         (read(&self.stdout), read(&self.stderr))
     }
@@ -589,7 +637,7 @@ impl Server {
     }
 
     /// Waits until `/health` answers.
-    async fn wait_until_listening(&mut self, client: &reqwest::Client) {
+    pub(crate) async fn wait_until_listening(&mut self, client: &reqwest::Client) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             self.assert_running();

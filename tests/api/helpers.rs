@@ -580,7 +580,14 @@ impl Drop for TestApp {
         if !std::thread::panicking() {
             self.check_invariants();
         }
-        if let TestDb::Postgres { admin_url, name } = &self.db
+    }
+}
+
+/// The database goes with its handle, also when the test panics; `WITH (FORCE)` ends the
+/// connections a server still holds.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name } = self
             && let Ok(mut conn) = PgConnection::establish(admin_url)
         {
             let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
