@@ -4,6 +4,8 @@
 use actix_web::{HttpRequest, web};
 
 use super::error::ConsoleError;
+use super::layout::Errors;
+use crate::validation::{NULL_CHARACTERS, has_null};
 
 /// A submitted form.
 #[derive(Debug, Default)]
@@ -48,6 +50,29 @@ impl Form {
             .filter(|(k, v)| k == name && !v.trim().is_empty())
             .map(|(_, v)| v.trim().to_owned())
             .collect()
+    }
+
+    /// DRF's "Null characters are not allowed." for every field holding a NUL character
+    /// (PostgreSQL can neither store nor compare one).
+    pub fn null_errors(&self) -> Errors {
+        let mut errors = Errors::default();
+        for (name, value) in &self.pairs {
+            if has_null(value) && errors.of(name).is_none() {
+                errors.add(name, NULL_CHARACTERS);
+            }
+        }
+        errors
+    }
+
+    /// A list page's query: a NUL character in it is a 400 page, not a database error.
+    pub fn list_query(query: &str) -> Result<Self, ConsoleError> {
+        let form = Self::query(query);
+        match form.pairs.iter().find(|(_, v)| has_null(v)) {
+            Some((name, _)) => Err(ConsoleError::BadRequest(format!(
+                "{name}: {NULL_CHARACTERS}"
+            ))),
+            None => Ok(form),
+        }
     }
 
     /// A checkbox: present and not "off"/"false".

@@ -30,9 +30,20 @@ struct LoginPage<'a> {
     notice: Option<&'a str>,
 }
 
-/// Only console paths; anything else (other hosts, `//evil`) goes to the dashboard.
+/// Only console paths, written as a browser sends them (visible ASCII: no CR/LF, which could
+/// not go in a `Location` header); anything else (other hosts, `//evil`, `..` out of the
+/// console) goes to the dashboard.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with("/admin/") && !next.starts_with("//") && !next.contains('\\') {
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    let climbs = path.split('/').any(|segment| {
+        let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+        segment == "." || segment == ".."
+    });
+    if next.starts_with("/admin/")
+        && next.bytes().all(|b| b.is_ascii_graphic())
+        && !next.contains('\\')
+        && !climbs
+    {
         next
     } else {
         "/admin/"
@@ -171,12 +182,20 @@ mod tests {
     #[test]
     fn next_stays_inside_the_console() {
         assert_eq!(safe_next("/admin/users/?q=a"), "/admin/users/?q=a");
+        assert_eq!(safe_next("/admin/users/?q=a%20b"), "/admin/users/?q=a%20b");
         for bad in [
             "https://evil.example/",
             "//evil.example/admin/",
             "/api/me/",
             "",
             "/admin/\\evil",
+            "/admin/\r\nSet-Cookie: a=b",
+            "/admin/users/\n",
+            "/admin/\0",
+            "/admin/../api/me/",
+            "/admin/%2e%2E/api/",
+            "/admin/ users/",
+            "/admin/usérs/",
         ] {
             assert_eq!(safe_next(bad), "/admin/", "{bad}");
         }

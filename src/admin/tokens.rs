@@ -136,7 +136,7 @@ async fn listing(
     blacklisted_only: bool,
 ) -> Result<HttpResponse, ConsoleError> {
     session.require(VIEW)?;
-    let query = Form::query(req.query_string());
+    let query = Form::list_query(req.query_string())?;
     let text = |name: &str| query.text(name);
     let status = if blacklisted_only {
         "blacklisted".to_owned()
