@@ -20,11 +20,11 @@ use crate::actors::user_admin::{
 };
 use crate::actors::user_manager::{UserError, UserManager};
 use crate::api::{INVALID_EMAIL, INVALID_USERNAME, PasswordRules, valid_email, valid_username};
-use crate::validation::normalize_username;
 use crate::auth::policy;
 use crate::clock::Clock;
 use crate::db::models::Page;
 use crate::db::models::user::{User, UserFilter, UserOrdering};
+use crate::validation::normalize_username;
 
 /// A user row as the list shows it.
 pub struct UserLine {

@@ -185,7 +185,11 @@ mod tests {
             (json!({"refresh": ["a"]}), NOT_STRING, "list"),
             (json!({"refresh": {"a": 1}}), NOT_STRING, "object"),
             (json!({"refresh": true}), NOT_STRING, "bool"),
-            (json!({"refresh": "to\u{0}k"}), NULL_CHARACTERS, "a NUL inside"),
+            (
+                json!({"refresh": "to\u{0}k"}),
+                NULL_CHARACTERS,
+                "a NUL inside",
+            ),
             (json!({"refresh": "\u{0}"}), NULL_CHARACTERS, "only a NUL"),
         ];
         for (body, message, case) in cases {

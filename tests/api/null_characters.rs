@@ -52,10 +52,8 @@ fn assert_no_nul_stored(app: &TestApp, case: &str) {
 }
 
 fn user_count(app: &TestApp) -> i64 {
-    app.with_db(|conn| {
-        keyward::with_conn!(conn, c => users::table.count().get_result::<i64>(c))
-    })
-    .unwrap_or_else(|e| panic!("count: {e}"))
+    app.with_db(|conn| keyward::with_conn!(conn, c => users::table.count().get_result::<i64>(c)))
+        .unwrap_or_else(|e| panic!("count: {e}"))
 }
 
 async fn assert_field_refused(response: reqwest::Response, field: &str, case: &str) {
@@ -80,9 +78,18 @@ async fn login_refuses_a_nul_in_the_username_or_password_as_drf_does() {
     let (app, _) = app_with_root().await;
     for path in ["/api/token/", "/api/token/sliding/"] {
         let cases = [
-            (json!({"username": "ro\u{0}ot", "password": PASSWORD}), "username"),
-            (json!({"username": "\u{0}", "password": PASSWORD}), "username"),
-            (json!({"username": "root", "password": "x\u{0}"}), "password"),
+            (
+                json!({"username": "ro\u{0}ot", "password": PASSWORD}),
+                "username",
+            ),
+            (
+                json!({"username": "\u{0}", "password": PASSWORD}),
+                "username",
+            ),
+            (
+                json!({"username": "root", "password": "x\u{0}"}),
+                "password",
+            ),
         ];
         for (body, field) in cases {
             let case = format!("{path} {body}");
@@ -133,7 +140,11 @@ async fn token_fields_and_a_signed_jti_holding_a_nul_are_refused_without_a_serve
     let response = app
         .get("/api/me/", Some(&format!("Bearer {}", sign_valid(&claims))))
         .await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "protected route");
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "protected route"
+    );
     assert_eq!(app.token_counts(), tokens_before, "nothing recorded");
 }
 
@@ -159,11 +170,26 @@ async fn user_admin_refuses_a_nul_in_fields_and_list_entries() {
     let before = user_count(&app);
     let cases = [
         (json!({"username": "bo\u{0}b"}), "username"),
-        (json!({"username": "bob", "email": "b\u{0}@example.com"}), "email"),
-        (json!({"username": "bob", "first_name": "B\u{0}"}), "first_name"),
-        (json!({"username": "bob", "last_name": "\u{0}"}), "last_name"),
-        (json!({"username": "bob", "groups": ["editors\u{0}"]}), "groups"),
-        (json!({"username": "bob", "groups": ["editors", "\u{0}"]}), "groups"),
+        (
+            json!({"username": "bob", "email": "b\u{0}@example.com"}),
+            "email",
+        ),
+        (
+            json!({"username": "bob", "first_name": "B\u{0}"}),
+            "first_name",
+        ),
+        (
+            json!({"username": "bob", "last_name": "\u{0}"}),
+            "last_name",
+        ),
+        (
+            json!({"username": "bob", "groups": ["editors\u{0}"]}),
+            "groups",
+        ),
+        (
+            json!({"username": "bob", "groups": ["editors", "\u{0}"]}),
+            "groups",
+        ),
         (
             json!({"username": "bob", "user_permissions": ["auth.view_user\u{0}"]}),
             "user_permissions",
@@ -286,7 +312,12 @@ async fn console_forms_and_list_searches_refuse_a_nul() {
         "/admin/tokens/?q=%00",
     ] {
         let page = console.get(path).await;
-        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}: {}", page.body);
+        assert_eq!(
+            page.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            page.body
+        );
         assert!(page.has(NULL), "{path}: {}", page.body);
     }
     assert_no_nul_stored(&app, "console");
