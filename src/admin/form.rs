@@ -93,6 +93,22 @@ pub async fn read(body: web::Bytes) -> Result<Form, ConsoleError> {
     Ok(Form::parse(&body))
 }
 
+/// Whether `target` is a console path under one of `under`, written as a browser sends it, so
+/// it can be a redirect's `Location`: visible ASCII only (no CR/LF), no backslash, no `//`, no
+/// `.`/`..` segment (percent-encoded or not) that would leave the console.
+pub fn is_console_path(target: &str, under: &[&str]) -> bool {
+    let path = target.split(['?', '#']).next().unwrap_or_default();
+    let climbs = path.split('/').any(|segment| {
+        let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+        segment == "." || segment == ".."
+    });
+    under.iter().any(|prefix| target.starts_with(prefix))
+        && target.bytes().all(|b| b.is_ascii_graphic())
+        && !target.contains('\\')
+        && !path.contains("//")
+        && !climbs
+}
+
 /// Percent-encodes a query value.
 pub fn encode(value: &str) -> String {
     serde_urlencoded::to_string([("v", value)])

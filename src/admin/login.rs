@@ -30,20 +30,10 @@ struct LoginPage<'a> {
     notice: Option<&'a str>,
 }
 
-/// Only console paths, written as a browser sends them (visible ASCII: no CR/LF, which could
-/// not go in a `Location` header); anything else (other hosts, `//evil`, `..` out of the
-/// console) goes to the dashboard.
+/// Only console paths ([`form::is_console_path`]); anything else (CR/LF, other hosts,
+/// `//evil`, `..` out of the console) goes to the dashboard.
 fn safe_next(next: &str) -> &str {
-    let path = next.split(['?', '#']).next().unwrap_or_default();
-    let climbs = path.split('/').any(|segment| {
-        let segment = segment.to_ascii_lowercase().replace("%2e", ".");
-        segment == "." || segment == ".."
-    });
-    if next.starts_with("/admin/")
-        && next.bytes().all(|b| b.is_ascii_graphic())
-        && !next.contains('\\')
-        && !climbs
-    {
+    if form::is_console_path(next, &["/admin/"]) {
         next
     } else {
         "/admin/"

@@ -53,3 +53,27 @@ async fn an_unusable_next_on_the_sign_in_page_is_replaced_by_the_dashboard() {
         signed_in.get(&path).await.assert_redirect("/admin/", case);
     }
 }
+
+#[actix_web::test]
+async fn an_unusable_return_path_after_revoking_tokens_falls_back_to_the_list() {
+    let app = spawn_app().await;
+    superuser(&app, "boss");
+    let mut console = ConsoleClient::signed_in(&app, "boss").await;
+    for (to, case) in [
+        ("/admin/tokens/\r\nSet-Cookie: evil=1", "CR/LF"),
+        ("/admin/tokens/../../api/me/", "climbing out of the console"),
+        ("/admin/tokens/\\evil", "a backslash"),
+    ] {
+        console
+            .submit("/admin/tokens/revoke/", &[("return_to", to)])
+            .await
+            .assert_redirect("/admin/tokens/", case);
+    }
+    console
+        .submit(
+            "/admin/tokens/revoke/",
+            &[("return_to", "/admin/blacklist/?q=a")],
+        )
+        .await
+        .assert_redirect("/admin/blacklist/?q=a", "a list page is kept");
+}
