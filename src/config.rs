@@ -35,6 +35,10 @@ pub struct Settings {
     pub workers: usize,
     /// Largest request body accepted, in bytes (413 past it).
     pub max_body_size: usize,
+    /// How long a client may take to send a request: its headers, then its body (408 and the
+    /// connection closed past it).
+    #[serde(with = "duration")]
+    pub request_timeout: Duration,
     /// `text` or `json` log lines.
     pub log_format: String,
 
@@ -152,6 +156,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8000".into(),
             workers: 0,
             max_body_size: 64 * 1024,
+            request_timeout: Duration::from_secs(10),
             log_format: "text".into(),
             database_url: "sqlite://keyward.db".into(),
             database_pool_size: 16,
@@ -278,6 +283,7 @@ impl Settings {
             ),
             ("admin_session_lifetime", self.admin_session_lifetime),
             ("admin_login_window", self.admin_login_window),
+            ("request_timeout", self.request_timeout),
         ] {
             if value.as_secs() == 0 {
                 return invalid(format!("{name} must be at least one second"));

@@ -61,6 +61,9 @@ pub enum ApiError {
     /// 405 with the methods allowed.
     #[error("method {method} not allowed")]
     MethodNotAllowed { method: String, allow: &'static str },
+    /// 408: the client did not send its request (body) within `request_timeout`.
+    #[error("request timed out")]
+    RequestTimeout,
     /// 413.
     #[error("request body too large")]
     PayloadTooLarge { limit: usize },
@@ -117,6 +120,7 @@ impl ResponseError for ApiError {
             Self::PermissionDenied(_) => StatusCode::FORBIDDEN,
             Self::NotFound | Self::NoMatch(_) | Self::InvalidPage => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -156,6 +160,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { method, .. } => {
                 json!({ "detail": format!("Method \"{method}\" not allowed.") })
             }
+            Self::RequestTimeout => json!({ "detail": "Request timed out." }),
             Self::PayloadTooLarge { limit } => json!({
                 "detail": format!("Request body is larger than {limit} bytes."),
                 "code": "payload_too_large",
@@ -177,6 +182,10 @@ impl ResponseError for ApiError {
         }
         if let Self::Unavailable(_) = self {
             response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        if let Self::RequestTimeout = self {
+            // The rest of the body may never come: the connection cannot be reused.
+            response.force_close();
         }
         response.json(body)
     }

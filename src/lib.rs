@@ -15,3 +15,4 @@ pub mod prepare;
 pub mod startup;
 pub mod superuser;
 pub mod telemetry;
+pub mod validation;

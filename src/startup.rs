@@ -58,6 +58,7 @@ struct Shared {
     pool: web::Data<DbPool>,
     clock: web::Data<Clock>,
     body_limit: web::Data<BodyLimit>,
+    request_timeout: web::Data<api::RequestTimeout>,
     rotation: web::Data<api::Rotation>,
     password_rules: web::Data<api::PasswordRules>,
     sessions: web::Data<Addr<SessionStore>>,
@@ -162,6 +163,7 @@ impl Keyward {
             pool: web::Data::new(pool.clone()),
             clock: web::Data::new(clock),
             body_limit: web::Data::new(BodyLimit(settings.max_body_size)),
+            request_timeout: web::Data::new(api::RequestTimeout(settings.request_timeout)),
             rotation: web::Data::new(api::Rotation {
                 rotate_refresh_tokens: settings.rotate_refresh_tokens,
                 blacklist_after_rotation: settings.blacklist_after_rotation,
@@ -199,6 +201,7 @@ impl Keyward {
             .app_data(s.pool)
             .app_data(s.clock)
             .app_data(s.body_limit)
+            .app_data(s.request_timeout)
             .app_data(s.rotation)
             .app_data(s.password_rules)
             .app_data(s.sessions)
@@ -245,6 +248,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(api::add_challenge))
+                .wrap(from_fn(api::request_timeout))
                 .wrap(from_fn(api::access_log))
                 .configure(|cfg| keyward.register(cfg))
                 .configure(keyward.api())
@@ -252,6 +256,7 @@ impl Application {
                 .default_service(web::to(api::not_found))
         })
         .workers(settings.worker_count())
+        .client_request_timeout(settings.request_timeout)
         .listen(listener)
         .map_err(|cause| StartupError::Bind {
             bind: settings.bind.clone(),

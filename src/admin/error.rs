@@ -17,10 +17,16 @@ pub enum ConsoleError {
     LoginRequired { next: String },
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A request the console cannot use (400 page with the reason).
+    #[error("bad request: {0}")]
+    BadRequest(String),
     #[error("CSRF check failed")]
     Csrf,
     #[error("not found")]
     NotFound,
+    /// The form did not arrive within `request_timeout`.
+    #[error("request timed out")]
+    RequestTimeout,
     #[error("unavailable: {0}")]
     Unavailable(String),
     #[error("internal: {0}")]
@@ -40,6 +46,7 @@ impl ConsoleError {
         match self {
             Self::LoginRequired { .. } => (StatusCode::SEE_OTHER, "", String::new()),
             Self::Forbidden(why) => (StatusCode::FORBIDDEN, "Permission denied", why.clone()),
+            Self::BadRequest(why) => (StatusCode::BAD_REQUEST, "Bad request", why.clone()),
             Self::Csrf => (
                 StatusCode::FORBIDDEN,
                 "CSRF verification failed",
@@ -50,6 +57,11 @@ impl ConsoleError {
                 StatusCode::NOT_FOUND,
                 "Page not found",
                 "There is nothing at this address.".into(),
+            ),
+            Self::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "Request timed out",
+                "The form did not arrive in time. Try again.".into(),
             ),
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -98,14 +110,21 @@ impl ResponseError for ConsoleError {
             _ => {}
         }
         let (status, title, message) = self.page();
-        render(
+        let mut response = render(
             status,
             &ErrorPage {
                 status: status.as_u16(),
                 title,
                 message: &message,
             },
-        )
+        );
+        if let Self::RequestTimeout = self {
+            // The rest of the form may never come: the connection cannot be reused.
+            response
+                .head_mut()
+                .set_connection_type(actix_web::http::ConnectionType::Close);
+        }
+        response
     }
 }
 

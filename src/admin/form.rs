@@ -4,6 +4,8 @@
 use actix_web::{HttpRequest, web};
 
 use super::error::ConsoleError;
+use super::layout::Errors;
+use crate::validation::{NULL_CHARACTERS, has_null};
 
 /// A submitted form.
 #[derive(Debug, Default)]
@@ -50,6 +52,29 @@ impl Form {
             .collect()
     }
 
+    /// DRF's "Null characters are not allowed." for every field holding a NUL character
+    /// (PostgreSQL can neither store nor compare one).
+    pub fn null_errors(&self) -> Errors {
+        let mut errors = Errors::default();
+        for (name, value) in &self.pairs {
+            if has_null(value) && errors.of(name).is_none() {
+                errors.add(name, NULL_CHARACTERS);
+            }
+        }
+        errors
+    }
+
+    /// A list page's query: a NUL character in it is a 400 page, not a database error.
+    pub fn list_query(query: &str) -> Result<Self, ConsoleError> {
+        let form = Self::query(query);
+        match form.pairs.iter().find(|(_, v)| has_null(v)) {
+            Some((name, _)) => Err(ConsoleError::BadRequest(format!(
+                "{name}: {NULL_CHARACTERS}"
+            ))),
+            None => Ok(form),
+        }
+    }
+
     /// A checkbox: present and not "off"/"false".
     pub fn checked(&self, name: &str) -> bool {
         self.raw(name)
@@ -66,6 +91,22 @@ pub async fn read(body: web::Bytes) -> Result<Form, ConsoleError> {
         return Err(ConsoleError::Forbidden("The form is too large.".into()));
     }
     Ok(Form::parse(&body))
+}
+
+/// Whether `target` is a console path under one of `under`, written as a browser sends it, so
+/// it can be a redirect's `Location`: visible ASCII only (no CR/LF), no backslash, no `//`, no
+/// `.`/`..` segment (percent-encoded or not) that would leave the console.
+pub fn is_console_path(target: &str, under: &[&str]) -> bool {
+    let path = target.split(['?', '#']).next().unwrap_or_default();
+    let climbs = path.split('/').any(|segment| {
+        let segment = segment.to_ascii_lowercase().replace("%2e", ".");
+        segment == "." || segment == ".."
+    });
+    under.iter().any(|prefix| target.starts_with(prefix))
+        && target.bytes().all(|b| b.is_ascii_graphic())
+        && !target.contains('\\')
+        && !path.contains("//")
+        && !climbs
 }
 
 /// Percent-encodes a query value.

@@ -55,7 +55,7 @@ pub async fn list(
     users: web::Data<Addr<UserManager>>,
 ) -> Result<HttpResponse, ConsoleError> {
     session.require("auth.view_group")?;
-    let query = Form::query(req.query_string());
+    let query = Form::list_query(req.query_string())?;
     let q = query.text("q");
     let number = page_number(&query.text("page"));
     let message = ListGroups {
@@ -130,14 +130,14 @@ async fn form_page(
     Ok(render(status, &page))
 }
 
-fn name_errors(name: &str) -> Errors {
+fn name_errors(form: &Form, name: &str) -> Errors {
     let mut errors = Errors::default();
     if name.is_empty() {
         errors.add("name", "This field is required.");
     } else if name.chars().count() > 150 {
         errors.add("name", "Ensure this field has no more than 150 characters.");
     }
-    errors
+    errors.overridden_by(form.null_errors())
 }
 
 /// **Permissions:** `auth.add_group`.
@@ -168,7 +168,7 @@ pub async fn add(
     super::csrf::check(&form, session.csrf())?;
     session.require("auth.add_group")?;
     let (name, chosen) = (form.text("name"), form.all("permissions"));
-    let errors = name_errors(&name);
+    let errors = name_errors(&form, &name);
     if !errors.is_empty() {
         return form_page(
             &session,
@@ -255,7 +255,7 @@ pub async fn edit(
         .timeout(ASK_TIMEOUT)
         .await??;
     let (name, chosen) = (form.text("name"), form.all("permissions"));
-    let errors = name_errors(&name);
+    let errors = name_errors(&form, &name);
     if !errors.is_empty() {
         return form_page(
             &session,

@@ -106,6 +106,12 @@ impl Errors {
         self.0.is_empty()
     }
 
+    /// These errors, where each field named in `first` shows only its errors from `first`.
+    pub fn overridden_by(mut self, first: Errors) -> Self {
+        self.0.extend(first.0);
+        self
+    }
+
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
         self.0
             .entry(field.to_owned())

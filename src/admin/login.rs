@@ -30,9 +30,10 @@ struct LoginPage<'a> {
     notice: Option<&'a str>,
 }
 
-/// Only console paths; anything else (other hosts, `//evil`) goes to the dashboard.
+/// Only console paths ([`form::is_console_path`]); anything else (CR/LF, other hosts,
+/// `//evil`, `..` out of the console) goes to the dashboard.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with("/admin/") && !next.starts_with("//") && !next.contains('\\') {
+    if form::is_console_path(next, &["/admin/"]) {
         next
     } else {
         "/admin/"
@@ -171,12 +172,20 @@ mod tests {
     #[test]
     fn next_stays_inside_the_console() {
         assert_eq!(safe_next("/admin/users/?q=a"), "/admin/users/?q=a");
+        assert_eq!(safe_next("/admin/users/?q=a%20b"), "/admin/users/?q=a%20b");
         for bad in [
             "https://evil.example/",
             "//evil.example/admin/",
             "/api/me/",
             "",
             "/admin/\\evil",
+            "/admin/\r\nSet-Cookie: a=b",
+            "/admin/users/\n",
+            "/admin/\0",
+            "/admin/../api/me/",
+            "/admin/%2e%2E/api/",
+            "/admin/ users/",
+            "/admin/usérs/",
         ] {
             assert_eq!(safe_next(bad), "/admin/", "{bad}");
         }

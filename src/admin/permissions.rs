@@ -78,7 +78,7 @@ pub async fn list(
     users: web::Data<Addr<UserManager>>,
 ) -> Result<HttpResponse, ConsoleError> {
     session.require("auth.view_permission")?;
-    let query = Form::query(req.query_string());
+    let query = Form::list_query(req.query_string())?;
     let number = page_number(&query.text("page"));
     page(
         &session,
@@ -109,6 +109,7 @@ pub async fn add(
     if name.is_empty() {
         errors.add("name", "This field is required.");
     }
+    let mut errors = errors.overridden_by(form.null_errors());
     if errors.is_empty() {
         match users
             .send(CreatePermission {

@@ -136,7 +136,7 @@ async fn listing(
     blacklisted_only: bool,
 ) -> Result<HttpResponse, ConsoleError> {
     session.require(VIEW)?;
-    let query = Form::query(req.query_string());
+    let query = Form::list_query(req.query_string())?;
     let text = |name: &str| query.text(name);
     let status = if blacklisted_only {
         "blacklisted".to_owned()
@@ -262,9 +262,7 @@ pub async fn detail(
 /// Only console list pages are valid places to return to.
 fn return_path(form: &Form) -> String {
     let to = form.text("return_to");
-    if (to.starts_with("/admin/tokens/") || to.starts_with("/admin/blacklist/"))
-        && !to.contains("//")
-    {
+    if form::is_console_path(&to, &["/admin/tokens/", "/admin/blacklist/"]) {
         to
     } else {
         "/admin/tokens/".into()

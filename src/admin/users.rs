@@ -24,6 +24,7 @@ use crate::auth::policy;
 use crate::clock::Clock;
 use crate::db::models::Page;
 use crate::db::models::user::{User, UserFilter, UserOrdering};
+use crate::validation::normalize_username;
 
 /// A user row as the list shows it.
 pub struct UserLine {
@@ -129,7 +130,7 @@ pub async fn list(
     users: web::Data<Addr<UserManager>>,
 ) -> Result<HttpResponse, ConsoleError> {
     session.require("auth.view_user")?;
-    let query = Form::query(req.query_string());
+    let query = Form::list_query(req.query_string())?;
     let (q, active, staff, superuser, group) = (
         query.text("q"),
         query.text("is_active"),
@@ -144,6 +145,7 @@ pub async fn list(
     let number = page_number(&query.text("page"));
     let filter = UserFilter {
         search: Some(q.clone()).filter(|s| !s.is_empty()),
+        username: None,
         is_active: tri(&active),
         is_staff: tri(&staff),
         is_superuser: tri(&superuser),
@@ -307,7 +309,7 @@ fn read_form(
     rules: &PasswordRules,
 ) -> (UserFormValues, UserInput, Errors) {
     let values = UserFormValues {
-        username: form.text("username"),
+        username: normalize_username(&form.text("username")),
         email: form.text("email").to_lowercase(),
         first_name: form.text("first_name"),
         last_name: form.text("last_name"),
@@ -349,7 +351,7 @@ fn read_form(
         groups: Some(form.all("groups")),
         user_permissions: Some(form.all("user_permissions")),
     };
-    (values, input, errors)
+    (values, input, errors.overridden_by(form.null_errors()))
 }
 
 /// The user at `id`, as the acting admin sees them.

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::body::FormData;
 use crate::error::{ApiError, FieldErrors};
+use crate::validation::{self, NULL_CHARACTERS, has_null};
 
 pub const REQUIRED: &str = "This field is required.";
 pub const NOT_NULL: &str = "This field may not be null.";
@@ -55,6 +56,12 @@ impl Fields {
         }
     }
 
+    /// The required `username`, NFKC-normalised as Django does before it validates, stores
+    /// or looks a name up.
+    pub fn username(&mut self, data: &FormData) -> String {
+        validation::normalize_username(&self.required(data, "username", Trim::Whitespace))
+    }
+
     /// A string field that may be absent (`None`) or blank.
     pub fn optional(&mut self, data: &FormData, name: &str, trim: Trim) -> Option<String> {
         match text(data.get(name), trim) {
@@ -98,6 +105,10 @@ impl Fields {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             match item {
+                Value::String(s) if has_null(s) => {
+                    self.add(name, NULL_CHARACTERS);
+                    return None;
+                }
                 Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_owned()),
                 _ => {
                     self.add(name, NOT_STRING);
@@ -141,6 +152,7 @@ fn text(value: Option<&Value>, trim: Trim) -> Result<Option<String>, &'static st
     let raw = match value {
         None => return Ok(None),
         Some(Value::Null) => return Err(NOT_NULL),
+        Some(Value::String(s)) if has_null(s) => return Err(NULL_CHARACTERS),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::Bool(_) | Value::Array(_) | Value::Object(_)) => return Err(NOT_STRING),
@@ -173,6 +185,12 @@ mod tests {
             (json!({"refresh": ["a"]}), NOT_STRING, "list"),
             (json!({"refresh": {"a": 1}}), NOT_STRING, "object"),
             (json!({"refresh": true}), NOT_STRING, "bool"),
+            (
+                json!({"refresh": "to\u{0}k"}),
+                NULL_CHARACTERS,
+                "a NUL inside",
+            ),
+            (json!({"refresh": "\u{0}"}), NULL_CHARACTERS, "only a NUL"),
         ];
         for (body, message, case) in cases {
             match check(body) {

@@ -14,6 +14,7 @@ mod me;
 mod multipart;
 mod pagination;
 pub(crate) mod permissions;
+mod request_timeout;
 mod signup;
 mod sliding;
 mod token;
@@ -25,6 +26,7 @@ use actix_web::web;
 pub use access_log::access_log;
 pub use challenge::add_challenge;
 pub use permissions::{BAD_CODENAME, valid_codename};
+pub use request_timeout::{RequestTimeout, request_timeout};
 pub use signup::{INVALID_EMAIL, INVALID_USERNAME, PasswordRules, valid_email, valid_username};
 pub use token::Rotation;
 

@@ -7,14 +7,20 @@ use serde_json::json;
 
 use crate::db::models::Page;
 use crate::error::ApiError;
+use crate::validation::{NULL_CHARACTERS, has_null};
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 500;
 
-/// The query string's pairs; a malformed one is a 400.
+/// The query string's pairs; a malformed one is a 400, and so is a value holding a NUL
+/// character (`{"<name>": ["Null characters are not allowed."]}`, as django-filter answers).
 pub fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_str(req.query_string())
-        .map_err(|e| ApiError::Parse(format!("Query string parse error - {e}")))
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| ApiError::Parse(format!("Query string parse error - {e}")))?;
+    match pairs.iter().find(|(_, value)| has_null(value)) {
+        Some((name, _)) => Err(ApiError::field(name, NULL_CHARACTERS)),
+        None => Ok(pairs),
+    }
 }
 
 /// The last value given for `name`.

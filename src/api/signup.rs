@@ -12,6 +12,7 @@ use crate::actors::user_manager::{RegisterUser, UserManager};
 use crate::auth::policy;
 use crate::clock::Clock;
 use crate::error::ApiError;
+use crate::validation;
 
 /// The password policy's settings, as app data.
 #[derive(Debug, Clone, Copy)]
@@ -36,29 +37,21 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     });
 }
 
-pub const INVALID_USERNAME: &str = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.";
-pub const USERNAME_TOO_LONG: &str = "Ensure this field has no more than 150 characters.";
+pub use crate::validation::INVALID_USERNAME;
 pub const INVALID_EMAIL: &str = "Enter a valid email address.";
 
 /// Django's `UnicodeUsernameValidator`: letters, digits and @ . + - _, at most 150.
 pub fn valid_username(username: &str) -> bool {
-    username.chars().count() <= 150
-        && username
-            .chars()
-            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+    validation::username_problem(username).is_none()
 }
 
+/// The `username` field's shape, checked on its normalised form ([`Fields::username`]).
 pub fn check_username(fields: &mut Fields, username: &str) {
     if fields.has_error("username") {
         return;
     }
-    if username.chars().count() > 150 {
-        fields.add("username", USERNAME_TOO_LONG);
-    } else if !username
-        .chars()
-        .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
-    {
-        fields.add("username", INVALID_USERNAME);
+    if let Some(problem) = validation::username_problem(username) {
+        fields.add("username", problem);
     }
 }
 
@@ -95,7 +88,7 @@ async fn signup(
 ) -> Result<HttpResponse, ApiError> {
     let data = body::parse(&req, payload).await?;
     let mut fields = Fields::new();
-    let username = fields.required(&data, "username", Trim::Whitespace);
+    let username = fields.username(&data);
     let email = fields.required(&data, "email", Trim::Whitespace);
     let password = fields.required(&data, "password", Trim::Keep);
     check_username(&mut fields, &username);

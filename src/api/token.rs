@@ -77,7 +77,7 @@ pub(super) async fn credentials(
 ) -> Result<Arc<UserSnapshot>, ApiError> {
     let data = body::parse(req, payload).await?;
     let mut fields = Fields::new();
-    let username = fields.required(&data, "username", Trim::Whitespace);
+    let username = fields.username(&data);
     let password = fields.required(&data, "password", Trim::Keep);
     fields.finish()?;
     users

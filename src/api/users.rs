@@ -20,6 +20,7 @@ use crate::auth::{Allowed, Model, ModelPermissions, policy};
 use crate::clock::Clock;
 use crate::db::models::user::{UserFilter, UserOrdering};
 use crate::error::ApiError;
+use crate::validation::normalize_username;
 
 /// `auth.*_user`.
 pub struct UserModel;
@@ -32,7 +33,7 @@ type CanManageUsers = Allowed<ModelPermissions<UserModel>>;
 
 static LIST: Meta = Meta {
     name: "User List",
-    description: "Users, paginated; filter with search, is_active, is_staff, is_superuser, group; sort with ordering.",
+    description: "Users, paginated; filter with search, username, is_active, is_staff, is_superuser, group; sort with ordering.",
     fields: &[
         ("username", "Username"),
         ("email", "Email address"),
@@ -109,11 +110,21 @@ pub fn path_id(req: &HttpRequest, model: &'static str) -> Result<i64, ApiError> 
         .ok_or(ApiError::NoMatch(model))
 }
 
-fn parse_bool_param(pairs: &[(String, String)], name: &str) -> Option<bool> {
-    match param(pairs, name)?.to_ascii_lowercase().as_str() {
+/// A boolean filter: `true`/`1`/`yes` or `false`/`0`/`no` (any case); empty or absent means
+/// "not filtered"; anything else is a 400 naming the parameter, instead of a list of everyone.
+fn bool_param(fields: &mut Fields, pairs: &[(String, String)], name: &str) -> Option<bool> {
+    let raw = param(pairs, name)?;
+    match raw.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" => Some(true),
         "false" | "0" | "no" => Some(false),
-        _ => None,
+        "" => None,
+        _ => {
+            fields.add(
+                name,
+                format!("Select a valid choice. {raw} is not one of the available choices."),
+            );
+            None
+        }
     }
 }
 
@@ -125,14 +136,14 @@ fn user_input(
 ) -> Result<UserInput, ApiError> {
     let mut fields = Fields::new();
     let username = if require_username {
-        Some(fields.required(data, "username", Trim::Whitespace))
+        Some(fields.username(data))
     } else {
         match fields.optional(data, "username", Trim::Whitespace) {
             Some(u) if u.is_empty() => {
                 fields.add("username", super::fields::NOT_BLANK);
                 None
             }
-            other => other,
+            other => other.as_deref().map(normalize_username),
         }
     };
     if let Some(username) = &username {
@@ -185,8 +196,9 @@ fn user_input(
     Ok(input)
 }
 
-/// **Permissions:** `auth.view_user`. Paginated; `?search=`, `?is_active=`, `?is_staff=`,
-/// `?is_superuser=`, `?group=<name>`, `?ordering=username|-date_joined|...`.
+/// **Permissions:** `auth.view_user`. Paginated; `?search=`, `?username=<exact name>`,
+/// `?is_active=`, `?is_staff=`, `?is_superuser=`, `?group=<name>`,
+/// `?ordering=username|-date_joined|...`.
 async fn list(
     req: HttpRequest,
     guard: CanManageUsers,
@@ -194,14 +206,18 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
     let page = PageRequest::from_query(&pairs)?;
+    let mut fields = Fields::new();
     let filter = UserFilter {
         search: param(&pairs, "search")
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_owned),
-        is_active: parse_bool_param(&pairs, "is_active"),
-        is_staff: parse_bool_param(&pairs, "is_staff"),
-        is_superuser: parse_bool_param(&pairs, "is_superuser"),
+        username: param(&pairs, "username")
+            .filter(|s| !s.is_empty())
+            .map(normalize_username),
+        is_active: bool_param(&mut fields, &pairs, "is_active"),
+        is_staff: bool_param(&mut fields, &pairs, "is_staff"),
+        is_superuser: bool_param(&mut fields, &pairs, "is_superuser"),
         group: param(&pairs, "group")
             .filter(|s| !s.is_empty())
             .map(str::to_owned),
@@ -209,6 +225,7 @@ async fn list(
             .and_then(UserOrdering::parse)
             .unwrap_or_default(),
     };
+    fields.finish()?;
     let message = ListUsers {
         by: guard.acting()?,
         filter,

@@ -13,6 +13,7 @@ use crate::db::models::user;
 use crate::db::{DbError, migrations};
 use crate::prepare::PrepareError;
 use crate::superuser;
+use crate::validation;
 
 #[derive(Debug, Args)]
 pub struct CreateSuperuserArgs {
@@ -35,12 +36,8 @@ pub fn run(settings: &Settings, args: CreateSuperuserArgs) -> CliResult {
         None if interactive => prompt("Username: ")?,
         None => return Err("--username is required with --no-input or without a terminal".into()),
     };
-    if username.is_empty()
-        || username.chars().count() > 150
-        || !username
-            .chars()
-            .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
-    {
+    let username = validation::normalize_username(&username);
+    if username.is_empty() || validation::username_problem(&username).is_some() {
         return Err("username: 1-150 letters, digits and @/./+/-/_ only".into());
     }
     let email = match args.email {

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{SigningKeys, TokenError, TokenKind};
 use crate::config::Settings;
+use crate::validation::has_null;
 
 /// The configurable claim names.
 #[derive(Debug, Clone)]
@@ -280,6 +281,8 @@ impl TokenCodec {
             return Err(TokenError::Expired);
         }
         let jti = match payload.get(&self.names.jti) {
+            // No token of ours has one, and the id is looked up in the database.
+            Some(Value::String(jti)) if has_null(jti) => return Err(TokenError::Invalid),
             Some(Value::String(jti)) if !jti.is_empty() => jti.clone(),
             _ => return Err(TokenError::NoId),
         };

@@ -196,6 +196,27 @@ fn createsuperuser_without_input_creates_an_active_staff_superuser_once() {
 }
 
 #[test]
+fn createsuperuser_stores_the_nfkc_form_and_refuses_a_fullwidth_twin() {
+    let sandbox = Sandbox::new();
+    let run = create_superuser(&sandbox, "ａｄｍｉｎ", SUPERUSER_PASSWORD);
+    assert!(run.success, "{run}");
+    assert_eq!(run.stdout.trim(), "Superuser \"admin\" created.", "{run}");
+    let again = create_superuser(&sandbox, "admin", SUPERUSER_PASSWORD);
+    assert!(!again.success, "{again}");
+    assert!(
+        again
+            .stderr
+            .contains("a user named \"admin\" already exists"),
+        "{again}"
+    );
+    let names: Vec<String> = users::table
+        .select(users::username)
+        .load(&mut sandbox.sqlite())
+        .unwrap_or_default();
+    assert_eq!(names, ["admin"], "one account, in NFKC form");
+}
+
+#[test]
 fn createsuperuser_refuses_bad_input_with_a_reason_and_creates_nobody() {
     let cases: [(&[&str], Option<&str>, &str, &str); 6] = [
         (

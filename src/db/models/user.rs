@@ -10,6 +10,7 @@ use crate::db::schema::{
     group_permissions, groups, permissions, user_groups, user_permissions, users,
 };
 use crate::db::{DbConn, DbError};
+use crate::validation::{has_null, normalize_username};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -56,9 +57,15 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, DbError> {
     )
 }
 
+/// The user of that name, compared in NFKC form (usernames are stored normalised). A name
+/// with a NUL character matches nobody: none is ever stored, and PostgreSQL refuses to compare it.
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<User>, DbError> {
+    if has_null(username) {
+        return Ok(None);
+    }
+    let username = normalize_username(username);
     Ok(crate::with_conn!(conn, c => users::table
-        .filter(users::username.eq(username))
+        .filter(users::username.eq(&username))
         .select(User::as_select())
         .first(c)
         .optional())?)
@@ -137,6 +144,8 @@ pub fn memberships(conn: &mut DbConn, id: i64) -> Result<Memberships, DbError> {
 pub struct UserFilter {
     /// Matched against username, email, first and last name (case-insensitive, substring).
     pub search: Option<String>,
+    /// Exactly this username.
+    pub username: Option<String>,
     pub is_active: Option<bool>,
     pub is_staff: Option<bool>,
     pub is_superuser: Option<bool>,
@@ -194,6 +203,9 @@ macro_rules! filtered_users {
                     .or(lower(users::first_name).like(p.clone()).escape('\\'))
                     .or(lower(users::last_name).like(p.clone()).escape('\\')),
             );
+        }
+        if let Some(name) = &filter.username {
+            query = query.filter(users::username.eq(name.clone()));
         }
         if let Some(v) = filter.is_active {
             query = query.filter(users::is_active.eq(v));

@@ -1,0 +1,92 @@
+//! The request deadline: once a request's headers are in, its body must arrive within
+//! `request_timeout`. A client that stalls mid-body gets `408` (`{"detail":"Request timed out."}`
+//! on the API, an error page on the console) and the connection is closed, instead of holding
+//! a worker's connection open forever. Handling time is not counted: only waiting for the client.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use actix_web::HttpMessage;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::middleware::Next;
+use actix_web::rt::time::{Sleep, sleep};
+use actix_web::web::{self, Bytes};
+use futures_util::Stream;
+
+use crate::admin::ConsoleError;
+use crate::error::ApiError;
+
+/// The `request_timeout` setting, as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTimeout(pub Duration);
+
+/// Gives every request's body a deadline, and answers 408 when it passes.
+pub async fn request_timeout(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(limit) = req.app_data::<web::Data<RequestTimeout>>().map(|t| t.0) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let expired = Rc::new(Cell::new(false));
+    let body: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(Deadline {
+        inner: req.take_payload(),
+        timer: Box::pin(sleep(limit)),
+        expired: Rc::clone(&expired),
+    });
+    req.set_payload(Payload::from(body));
+    let console = is_console(req.path());
+    let result = next.call(req).await;
+    if !expired.get() {
+        return result.map(ServiceResponse::map_into_boxed_body);
+    }
+    tracing::info!("request body not received within request_timeout: 408");
+    let error: actix_web::Error = if console {
+        ConsoleError::RequestTimeout.into()
+    } else {
+        ApiError::RequestTimeout.into()
+    };
+    match result {
+        Ok(response) => Ok(response.error_response(error)),
+        Err(_) => Err(error),
+    }
+}
+
+fn is_console(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/")
+}
+
+/// The request's payload, failing once the deadline passes before it ends.
+struct Deadline {
+    inner: Payload,
+    timer: Pin<Box<Sleep>>,
+    expired: Rc<Cell<bool>>,
+}
+
+impl Stream for Deadline {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if let Poll::Ready(item) = Pin::new(&mut this.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        if this.timer.as_mut().poll(cx).is_ready() {
+            this.expired.set(true);
+            return Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "request body not received in time",
+            )))));
+        }
+        Poll::Pending
+    }
+}
