@@ -9,15 +9,18 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
+use crate::actors::login_guard::LoginGuard;
 use crate::actors::revoked::RevokedSet;
 use crate::actors::session_store::SessionStore;
 use crate::actors::token_blacklist::TokenBlacklist;
 use crate::actors::token_store::TokenStore;
 use crate::actors::user_manager::{UserManager, UserPolicy, UserReader};
-use crate::admin::{self, ConsoleSettings, LoginThrottle};
+use crate::admin::{self, ConsoleSettings};
 use crate::api::body::BodyLimit;
 use crate::api::{self, Mounts};
-use crate::auth::{AuthSettings, PasswordHasher, UserCache};
+use crate::auth::throttle::ThrottlePolicy;
+use crate::auth::{AuthSettings, LoginThrottle, PasswordHasher, UserCache};
+use crate::client::TrustedProxies;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DatabaseUrl, DbPool, build_pool};
@@ -63,6 +66,7 @@ struct Shared {
     sessions: web::Data<Addr<SessionStore>>,
     console: web::Data<ConsoleSettings>,
     throttle: web::Data<LoginThrottle>,
+    proxies: web::Data<TrustedProxies>,
     mounts: Mounts,
 }
 
@@ -150,6 +154,12 @@ impl Keyward {
             let pool = pool.clone();
             SyncArbiter::start(2, move || SessionStore::new(pool.clone()))
         };
+        let guard = ThrottlePolicy::from_settings(settings).map(|policy| {
+            let pool = pool.clone();
+            SyncArbiter::start(2, move || LoginGuard::new(pool.clone(), policy))
+        });
+        let proxies = TrustedProxies::parse(&settings.trusted_proxies)
+            .map_err(crate::config::ConfigError::Invalid)?;
         let shared = Shared {
             codec: web::Data::new(TokenCodec::new(settings, keys)),
             revoked: web::Data::from(revoked),
@@ -173,10 +183,8 @@ impl Keyward {
                 idle_timeout: settings.admin_session_idle_timeout,
                 lifetime: settings.admin_session_lifetime,
             }),
-            throttle: web::Data::new(LoginThrottle::new(
-                settings.admin_login_attempts,
-                settings.admin_login_window,
-            )),
+            throttle: web::Data::new(LoginThrottle::new(guard)),
+            proxies: web::Data::new(proxies),
             mounts: Mounts {
                 sliding_tokens: settings.sliding_tokens,
                 signup: settings.allow_signup,
@@ -202,7 +210,8 @@ impl Keyward {
             .app_data(s.password_rules)
             .app_data(s.sessions)
             .app_data(s.console)
-            .app_data(s.throttle);
+            .app_data(s.throttle)
+            .app_data(s.proxies);
     }
 
     /// keyward's own routes (token endpoints, signup, me, admin API, check, health).

@@ -1,8 +1,10 @@
 //! The actors behind the handlers: the user manager (blocking user work: diesel and bcrypt),
-//! the token store (blocking token writes) and the token blacklist (the in-memory revocation
-//! list, kept in step with the database on timers). Handlers reach them only by messages.
+//! the token store (blocking token writes), the token blacklist (the in-memory revocation
+//! list, kept in step with the database on timers) and the login guard (failed sign-in
+//! counters). Handlers reach them only by messages.
 
 pub mod group_admin;
+pub mod login_guard;
 pub mod revoked;
 pub mod session_store;
 pub mod token_blacklist;

@@ -147,13 +147,24 @@ pub fn new_stamp() -> String {
     random_token(16)
 }
 
+/// What a sign-in is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginPurpose {
+    /// The token endpoints: `last_login` is set when `update_last_login` is on.
+    Token,
+    /// The console: staff only, and `last_login` is always set.
+    Console,
+}
+
 /// Checks a username and password. The password is verified even when the user is unknown
-/// (against a dummy hash) or inactive, so every refusal costs the same.
+/// (against a dummy hash) or inactive, so every refusal costs the same. A refused sign-in
+/// changes nothing.
 #[derive(Message)]
 #[rtype(result = "Result<Arc<UserSnapshot>, UserError>")]
 pub struct Authenticate {
     pub username: String,
     pub password: String,
+    pub purpose: LoginPurpose,
     pub now: OffsetDateTime,
 }
 
@@ -174,7 +185,11 @@ impl Handler<Authenticate> for UserManager {
         if self.check_user_is_active && !row.is_active {
             return Err(UserError::InvalidCredentials);
         }
-        if self.update_last_login {
+        let console = msg.purpose == LoginPurpose::Console;
+        if console && !(row.is_staff && row.is_active) {
+            return Err(UserError::InvalidCredentials);
+        }
+        if self.update_last_login || console {
             let at = stored_time(msg.now);
             user::set_last_login(&mut conn, row.id, at)?;
             self.cache.invalidate(row.id);
