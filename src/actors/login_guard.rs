@@ -129,7 +129,7 @@ impl Handler<RecordFailure> for LoginGuard {
             longest = longest.max(Some(lock));
         }
         self.failures_seen += 1;
-        if self.failures_seen % PURGE_EVERY == 0 {
+        if self.failures_seen.is_multiple_of(PURGE_EVERY) {
             login_failure::purge(&mut conn, forget_before, now)?;
         }
         Ok(longest)

@@ -347,3 +347,29 @@ async fn throttle_settings_are_validated() {
     }
     assert!(keyward::config::Settings::default().validate().is_ok());
 }
+
+#[actix_web::test]
+async fn forgotten_counters_are_purged_and_live_ones_kept() {
+    let app = spawn_app().await;
+    fail_times(&app, "alice", 1).await;
+    app.clock.advance(Duration::from_secs(1800));
+    fail_times(&app, "bob", 1).await;
+    app.clock.advance(Duration::from_secs(1801));
+    let now = app.clock.now();
+    let purged = app
+        .with_db(|conn| {
+            keyward::db::models::login_failure::purge(
+                conn,
+                keyward::db::stored_time(now - Duration::from_secs(3600)),
+                keyward::db::stored_time(now),
+            )
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(purged, 2, "alice's pair and username counters");
+    let left: Vec<String> = counters(&app).into_iter().map(|c| c.1).collect();
+    assert_eq!(
+        left,
+        ["", "bob", "bob"],
+        "the address (last failed by bob) and bob's"
+    );
+}
