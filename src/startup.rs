@@ -9,7 +9,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
-use crate::actors::login_guard::LoginGuard;
+use crate::actors::login_locks::LoginLocks;
 use crate::actors::revoked::RevokedSet;
 use crate::actors::session_store::SessionStore;
 use crate::actors::token_blacklist::TokenBlacklist;
@@ -19,7 +19,7 @@ use crate::admin::{self, ConsoleSettings};
 use crate::api::body::BodyLimit;
 use crate::api::{self, Mounts};
 use crate::auth::throttle::ThrottlePolicy;
-use crate::auth::{AuthSettings, LoginThrottle, PasswordHasher, UserCache};
+use crate::auth::{AuthSettings, PasswordHasher, UserCache};
 use crate::client::TrustedProxies;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -65,7 +65,7 @@ struct Shared {
     password_rules: web::Data<api::PasswordRules>,
     sessions: web::Data<Addr<SessionStore>>,
     console: web::Data<ConsoleSettings>,
-    throttle: web::Data<LoginThrottle>,
+    locks: web::Data<Addr<LoginLocks>>,
     proxies: web::Data<TrustedProxies>,
     mounts: Mounts,
 }
@@ -115,6 +115,7 @@ impl Keyward {
             dummy_hash: dummy_hash.into(),
             update_last_login: settings.update_last_login,
             check_user_is_active: settings.check_user_is_active,
+            throttle: ThrottlePolicy::from_settings(settings),
         };
         let start_users = |threads: usize, background: bool| {
             let (pool, cache, policy) = (pool.clone(), Arc::clone(&cache), policy.clone());
@@ -154,10 +155,10 @@ impl Keyward {
             let pool = pool.clone();
             SyncArbiter::start(2, move || SessionStore::new(pool.clone()))
         };
-        let guard = ThrottlePolicy::from_settings(settings).map(|policy| {
+        let locks = {
             let pool = pool.clone();
-            SyncArbiter::start(2, move || LoginGuard::new(pool.clone(), policy))
-        });
+            SyncArbiter::start(1, move || LoginLocks::new(pool.clone()))
+        };
         let proxies = TrustedProxies::parse(&settings.trusted_proxies)
             .map_err(crate::config::ConfigError::Invalid)?;
         let shared = Shared {
@@ -182,8 +183,9 @@ impl Keyward {
             console: web::Data::new(ConsoleSettings {
                 idle_timeout: settings.admin_session_idle_timeout,
                 lifetime: settings.admin_session_lifetime,
+                login_throttle: settings.login_throttle,
             }),
-            throttle: web::Data::new(LoginThrottle::new(guard)),
+            locks: web::Data::new(locks),
             proxies: web::Data::new(proxies),
             mounts: Mounts {
                 sliding_tokens: settings.sliding_tokens,
@@ -210,7 +212,7 @@ impl Keyward {
             .app_data(s.password_rules)
             .app_data(s.sessions)
             .app_data(s.console)
-            .app_data(s.throttle)
+            .app_data(s.locks)
             .app_data(s.proxies);
     }
 

@@ -11,8 +11,10 @@ use super::layout::{Layout, PAGE_SIZE, Pager, page_number, show_time};
 use super::session::ConsoleSession;
 use super::users::see_other;
 use crate::actors::ASK_TIMEOUT;
-use crate::actors::login_guard::{LiftLock, ListLocks, Lock};
-use crate::auth::LoginThrottle;
+use actix::Addr;
+
+use super::session::ConsoleSettings;
+use crate::actors::login_locks::{LiftLock, ListLocks, Lock, LoginLocks};
 use crate::auth::throttle::Scope;
 use crate::clock::Clock;
 use crate::db::models::Page;
@@ -63,28 +65,23 @@ struct LocksPage {
 pub async fn list(
     req: HttpRequest,
     session: ConsoleSession,
-    throttle: web::Data<LoginThrottle>,
+    locks: web::Data<Addr<LoginLocks>>,
+    console: web::Data<ConsoleSettings>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     session.require(MANAGE)?;
     let number = page_number(&Form::query(req.query_string()).text("page"));
-    let (locks, total) = match throttle.guard() {
-        Some(guard) => {
-            let page = Page {
-                offset: (number - 1) * PAGE_SIZE,
-                limit: PAGE_SIZE,
-            };
-            let message = ListLocks {
-                now: clock.now(),
-                page,
-            };
-            guard.send(message).timeout(ASK_TIMEOUT).await??
-        }
-        None => (Vec::new(), 0),
+    let message = ListLocks {
+        now: clock.now(),
+        page: Page {
+            offset: (number - 1) * PAGE_SIZE,
+            limit: PAGE_SIZE,
+        },
     };
+    let (locks, total) = locks.send(message).timeout(ASK_TIMEOUT).await??;
     let page = LocksPage {
         layout: Layout::new(&session, "Sign-in locks", "locks").await,
-        enabled: throttle.guard().is_some(),
+        enabled: console.login_throttle,
         locks: locks.into_iter().map(LockLine::new).collect(),
         total,
         pager: Pager::new("/admin/locks/", &[], number, total),
@@ -97,7 +94,7 @@ pub async fn lift(
     req: HttpRequest,
     session: ConsoleSession,
     body: web::Bytes,
-    throttle: web::Data<LoginThrottle>,
+    locks: web::Data<Addr<LoginLocks>>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     session.require(MANAGE)?;
@@ -105,8 +102,7 @@ pub async fn lift(
     if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ConsoleError::NotFound);
     }
-    let guard = throttle.guard().ok_or(ConsoleError::NotFound)?;
-    let lifted = guard
+    let lifted = locks
         .send(LiftLock {
             key_digest: key.to_owned(),
         })

@@ -12,8 +12,10 @@ use subtle::ConstantTimeEq;
 use super::error::{ConsoleError, render};
 use super::form::{self, Form};
 use super::session::{self, COOKIE, ConsoleSession, LOGIN_CSRF_COOKIE};
-use crate::actors::user_manager::{LoginPurpose, UserManager};
-use crate::auth::{Attempt, LoginError, LoginThrottle, random_token};
+use crate::actors::ASK_TIMEOUT;
+use crate::actors::sign_in::{Authenticate, LoginPurpose};
+use crate::actors::user_manager::{UserError, UserManager};
+use crate::auth::random_token;
 use crate::client::ClientView;
 use crate::clock::Clock;
 use crate::error::retry_after;
@@ -80,7 +82,6 @@ pub async fn submit(
     req: HttpRequest,
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
-    throttle: web::Data<LoginThrottle>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
@@ -95,16 +96,16 @@ pub async fn submit(
     }
     let now = clock.now();
     let address = ClientView::of(&req).address;
-    let attempt = Attempt {
+    let attempt = Authenticate {
         username: username.clone(),
         password: form.raw("password").unwrap_or_default().to_owned(),
         address,
         purpose: LoginPurpose::Console,
         now,
     };
-    let user = match throttle.sign_in(&users, attempt).await {
+    let user = match users.send(attempt).timeout(ASK_TIMEOUT).await? {
         Ok(user) => user,
-        Err(LoginError::Throttled(wait)) => {
+        Err(UserError::Throttled(wait)) => {
             let minutes = wait.as_secs().div_ceil(60).max(1);
             let error =
                 format!("Too many failed sign-in attempts. Try again in {minutes} minute(s).");
@@ -121,7 +122,7 @@ pub async fn submit(
             }
             return Ok(response);
         }
-        Err(refused) if refused.is_refusal() => {
+        Err(UserError::InvalidCredentials) => {
             let address = address.map(|a| a.to_string()).unwrap_or_default();
             tracing::info!(username = %username, address = %address, "console sign-in refused");
             return Ok(page(
@@ -133,9 +134,7 @@ pub async fn submit(
                 None,
             ));
         }
-        Err(LoginError::User(other)) => return Err(other.into()),
-        Err(LoginError::Db(other)) => return Err(other.into()),
-        Err(LoginError::Mailbox(other)) => return Err(other.into()),
+        Err(other) => return Err(other.into()),
     };
     let cookie = session::start(&req, &user, now, None).await?;
     let mut response = HttpResponse::SeeOther()

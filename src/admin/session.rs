@@ -35,6 +35,8 @@ pub const COOKIE_PATH: &str = "/admin";
 pub struct ConsoleSettings {
     pub idle_timeout: Duration,
     pub lifetime: Duration,
+    /// Whether failed sign-ins are throttled (the locks page says so when not).
+    pub login_throttle: bool,
 }
 
 /// The signed-in staff member of a console request.

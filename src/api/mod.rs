@@ -29,7 +29,6 @@ pub use signup::{INVALID_EMAIL, INVALID_USERNAME, PasswordRules, valid_email, va
 pub use token::Rotation;
 
 use crate::actors::user_manager::UserError;
-use crate::auth::LoginError;
 use crate::error::ApiError;
 
 /// Which optional parts of the API are mounted.
@@ -64,21 +63,12 @@ pub fn user_error(err: UserError) -> ApiError {
         UserError::InvalidCredentials => {
             ApiError::AuthenticationFailed("No active account found with the given credentials")
         }
+        UserError::Throttled(wait) => ApiError::Throttled(wait),
         UserError::Invalid(fields) => ApiError::Validation(fields),
         UserError::NotFound => ApiError::NotFound,
         UserError::Forbidden(detail) => ApiError::PermissionDenied(detail.to_owned()),
         UserError::Db(db) => db.into(),
         UserError::Hash(err) => ApiError::Internal(err.to_string()),
-    }
-}
-
-/// The API's reading of a refused sign-in: 429 with `Retry-After` when throttled.
-pub fn login_error(err: LoginError) -> ApiError {
-    match err {
-        LoginError::Throttled(wait) => ApiError::Throttled(wait),
-        LoginError::User(err) => user_error(err),
-        LoginError::Db(err) => err.into(),
-        LoginError::Mailbox(err) => err.into(),
     }
 }
 

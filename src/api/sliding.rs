@@ -11,7 +11,6 @@ use crate::actors::ASK_TIMEOUT;
 use crate::actors::revoked::RevokedSet;
 use crate::actors::token_blacklist::{Record, TokenBlacklist};
 use crate::actors::user_manager::UserManager;
-use crate::auth::LoginThrottle;
 use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::jwt::{TokenCodec, TokenError, TokenKind};
@@ -43,13 +42,12 @@ async fn obtain(
     req: HttpRequest,
     payload: web::Payload,
     users: web::Data<Addr<UserManager>>,
-    throttle: web::Data<LoginThrottle>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     codec: web::Data<TokenCodec>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
-    let user = credentials(&req, payload, &users, &throttle, now).await?;
+    let user = credentials(&req, payload, &users, now).await?;
     let token = codec
         .mint_sliding(&subject(&user, &codec), now.unix_timestamp())
         .map_err(mint_failed)?;

@@ -12,9 +12,10 @@ use super::fields::{Fields, Trim};
 use super::issue::{issue_pair, mint_failed, minted_row, presented_row};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::revoked::RevokedSet;
+use crate::actors::sign_in::{Authenticate, LoginPurpose};
 use crate::actors::token_blacklist::{Blacklist, Rotate, TokenBlacklist};
-use crate::actors::user_manager::{LoginPurpose, UserManager};
-use crate::auth::{Attempt, AuthSettings, LoginThrottle, UserSnapshot};
+use crate::actors::user_manager::UserManager;
+use crate::auth::{AuthSettings, UserSnapshot};
 use crate::client::ClientView;
 use crate::clock::Clock;
 use crate::db::models::token::Blacklisting;
@@ -69,12 +70,12 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     });
 }
 
-/// Reads `{"username", "password"}` and signs in through the throttle.
+/// Reads `{"username", "password"}` and asks the user manager to check them (through the
+/// sign-in throttle, which counts per client address and username).
 pub(super) async fn credentials(
     req: &HttpRequest,
     payload: web::Payload,
     users: &Addr<UserManager>,
-    throttle: &LoginThrottle,
     now: time::OffsetDateTime,
 ) -> Result<Arc<UserSnapshot>, ApiError> {
     let data = body::parse(req, payload).await?;
@@ -82,17 +83,17 @@ pub(super) async fn credentials(
     let username = fields.required(&data, "username", Trim::Whitespace);
     let password = fields.required(&data, "password", Trim::Keep);
     fields.finish()?;
-    let attempt = Attempt {
-        username,
-        password,
-        address: ClientView::of(req).address,
-        purpose: LoginPurpose::Token,
-        now,
-    };
-    throttle
-        .sign_in(users, attempt)
-        .await
-        .map_err(super::login_error)
+    users
+        .send(Authenticate {
+            username,
+            password,
+            address: ClientView::of(req).address,
+            purpose: LoginPurpose::Token,
+            now,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::user_error)
 }
 
 /// The one token field of a body, decoded (signature, times, id) with the clock's `now`.
@@ -116,13 +117,12 @@ async fn obtain(
     req: HttpRequest,
     payload: web::Payload,
     users: web::Data<Addr<UserManager>>,
-    throttle: web::Data<LoginThrottle>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     codec: web::Data<TokenCodec>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
-    let user = credentials(&req, payload, &users, &throttle, now).await?;
+    let user = credentials(&req, payload, &users, now).await?;
     let (refresh, access) = issue_pair(&codec, &blacklist, &user, now).await?;
     Ok(HttpResponse::Ok().json(json!({ "refresh": refresh.token, "access": access.token })))
 }

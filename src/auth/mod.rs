@@ -4,7 +4,6 @@
 mod extractor;
 mod guard;
 mod header;
-pub mod login;
 mod password;
 pub mod permissions;
 pub mod policy;
@@ -14,7 +13,6 @@ mod user_cache;
 pub use extractor::{AuthSettings, AuthUser, authenticate, check_user, find_user, stamp_matches};
 pub use guard::{Acting, Allowed, StaffUser, SuperUser};
 pub use header::bearer_token;
-pub use login::{Attempt, LoginError, LoginThrottle};
 pub use password::{HashError, PasswordHasher};
 pub use permissions::{
     AllowAny, And, Caller, IsAdminUser, IsAuthenticated, IsAuthenticatedOrReadOnly, IsSuperUser,

@@ -15,8 +15,11 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::config::Settings;
+use crate::db::models::login_failure::{self, NewFailure};
+use crate::db::{DbConn, DbError, stored_time};
 
 /// What a counter counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +87,118 @@ impl ThrottlePolicy {
                 .saturating_mul(1u32 << doublings)
                 .min(self.window),
         )
+    }
+}
+
+/// Stale counters are purged once every this many failures (per thread).
+const PURGE_EVERY: u64 = 64;
+
+/// Where an attempt stands before its password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// How long until the attempt may be made, when one of its counters is locked.
+    pub locked_for: Option<Duration>,
+    /// Whether the (address, username) pair has failures to forget on success.
+    pub pair_failed: bool,
+}
+
+/// The throttle as one sign-in thread runs it over its database connection. The happy path
+/// costs one read ([`Throttle::standing`]); a failure one upsert, plus one update per counter
+/// it locks.
+#[derive(Debug, Clone)]
+pub struct Throttle {
+    policy: ThrottlePolicy,
+    failures_seen: u64,
+}
+
+impl Throttle {
+    pub fn new(policy: ThrottlePolicy) -> Self {
+        Self {
+            policy,
+            failures_seen: 0,
+        }
+    }
+
+    /// Counters whose last failure is at or before this are forgotten.
+    fn forget_before(&self, now: OffsetDateTime) -> PrimitiveDateTime {
+        stored_time(now - self.policy.window)
+    }
+
+    /// Reads the attempt's three counters.
+    pub fn standing(
+        &self,
+        conn: &mut DbConn,
+        keys: &AttemptKeys,
+        now: OffsetDateTime,
+    ) -> Result<Standing, DbError> {
+        let rows = login_failure::find(conn, &keys.all().map(|k| k.digest.as_str()))?;
+        let at = stored_time(now);
+        let locked_for = rows
+            .iter()
+            .filter_map(|r| r.locked_until)
+            .filter(|until| *until > at)
+            .max()
+            .map(|until| Duration::try_from(until - at).unwrap_or(Duration::ZERO));
+        let forget_before = self.forget_before(now);
+        let pair_failed = rows
+            .iter()
+            .any(|r| r.key_digest == keys.pair.digest && r.last_failed_at > forget_before);
+        Ok(Standing {
+            locked_for,
+            pair_failed,
+        })
+    }
+
+    /// Counts a failure on the attempt's three counters and locks those past their limit.
+    /// Returns the longest lock it started, if any.
+    pub fn count_failure(
+        &mut self,
+        conn: &mut DbConn,
+        keys: &AttemptKeys,
+        now: OffsetDateTime,
+    ) -> Result<Option<Duration>, DbError> {
+        let at = stored_time(now);
+        let forget_before = self.forget_before(now);
+        let rows: Vec<NewFailure<'_>> = keys
+            .all()
+            .iter()
+            .map(|k| NewFailure {
+                key_digest: &k.digest,
+                scope: k.scope.as_str(),
+                username: &k.username,
+                address: &k.address,
+                failures: 1,
+                last_failed_at: at,
+                locked_until: None,
+            })
+            .collect();
+        let mut longest = None;
+        for (digest, failures) in login_failure::record(conn, &rows, forget_before)? {
+            let scope = keys
+                .all()
+                .iter()
+                .find(|k| k.digest == digest)
+                .map(|k| k.scope);
+            let Some(lock) = scope.and_then(|s| self.policy.lock_for(s, failures)) else {
+                continue;
+            };
+            login_failure::lock(conn, &digest, stored_time(now + lock))?;
+            longest = longest.max(Some(lock));
+        }
+        if let Some(lock) = longest {
+            tracing::info!(lock_secs = lock.as_secs(), "sign-in counter locked");
+        }
+        self.failures_seen += 1;
+        if self.failures_seen.is_multiple_of(PURGE_EVERY) {
+            login_failure::purge(conn, forget_before, at)?;
+        }
+        Ok(longest)
+    }
+
+    /// Forgets the failures of the attempt's (address, username) pair, after a success.
+    pub fn forget_pair(&self, conn: &mut DbConn, keys: &AttemptKeys) -> Result<(), DbError> {
+        login_failure::clear(conn, &keys.pair.digest)?;
+        Ok(())
     }
 }
 

@@ -373,3 +373,28 @@ async fn forgotten_counters_are_purged_and_live_ones_kept() {
         "the address (last failed by bob) and bob's"
     );
 }
+
+#[actix_web::test]
+async fn a_burst_of_concurrent_guesses_is_held_to_the_limit() {
+    let app = spawn_app().await;
+    app.create_user("alice");
+    let threads = app.settings.user_manager_threads;
+    let guesses = (0..24).map(|n| {
+        let app = &app;
+        async move { login(app, "alice", &format!("guess-{n}")).await.status }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked + throttled, statuses.len(), "{statuses:?}");
+    assert!(
+        checked >= 5 && checked < 5 + threads,
+        "{checked} guesses were checked: the limit is 5, give or take one per sign-in thread"
+    );
+}
