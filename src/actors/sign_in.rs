@@ -45,7 +45,10 @@ impl Handler<Authenticate> for UserManager {
     fn handle(&mut self, msg: Authenticate, _: &mut Self::Context) -> Self::Result {
         let mut conn = self.conn()?;
         let generation = self.cache.generation();
-        let keys = (self.throttle.is_some()).then(|| AttemptKeys::new(&msg.username, msg.address));
+        let keys = self
+            .throttle
+            .is_some()
+            .then(|| AttemptKeys::new(&msg.username, msg.address));
         let standing = match (&self.throttle, &keys) {
             (Some(throttle), Some(keys)) => Some(throttle.standing(&mut conn, keys, msg.now)?),
             _ => None,

@@ -2,6 +2,8 @@
 //! password, and its refused sign-in changes nothing. Failed attempts are throttled as on the
 //! token endpoints (see [`crate::auth::throttle`]).
 
+use std::time::Duration;
+
 use actix::Addr;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderValue, LOCATION, RETRY_AFTER};
@@ -77,6 +79,18 @@ pub async fn show(req: HttpRequest, current: Option<ConsoleSession>) -> HttpResp
     page(&req, StatusCode::OK, "", &next, None, notice)
 }
 
+/// The sign-in form again, with a 429 and `Retry-After`: too many failed sign-ins.
+fn throttled(req: &HttpRequest, username: &str, next: &str, wait: Duration) -> HttpResponse {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    let error = format!("Too many failed sign-in attempts. Try again in {minutes} minute(s).");
+    let status = StatusCode::TOO_MANY_REQUESTS;
+    let mut response = page(req, status, username, next, Some(error), None);
+    if let Ok(value) = HeaderValue::from_str(&retry_after(wait).to_string()) {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
+
 /// **Permissions:** anyone; signs in active staff. Throttled as the token endpoints are.
 pub async fn submit(
     req: HttpRequest,
@@ -105,23 +119,7 @@ pub async fn submit(
     };
     let user = match users.send(attempt).timeout(ASK_TIMEOUT).await? {
         Ok(user) => user,
-        Err(UserError::Throttled(wait)) => {
-            let minutes = wait.as_secs().div_ceil(60).max(1);
-            let error =
-                format!("Too many failed sign-in attempts. Try again in {minutes} minute(s).");
-            let mut response = page(
-                &req,
-                StatusCode::TOO_MANY_REQUESTS,
-                &username,
-                &next,
-                Some(error),
-                None,
-            );
-            if let Ok(value) = HeaderValue::from_str(&retry_after(wait).to_string()) {
-                response.headers_mut().insert(RETRY_AFTER, value);
-            }
-            return Ok(response);
-        }
+        Err(UserError::Throttled(wait)) => return Ok(throttled(&req, &username, &next, wait)),
         Err(UserError::InvalidCredentials) => {
             let address = address.map(|a| a.to_string()).unwrap_or_default();
             tracing::info!(username = %username, address = %address, "console sign-in refused");
