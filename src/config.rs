@@ -135,11 +135,25 @@ pub struct Settings {
     /// A console session ends this long after sign-in, whatever the activity.
     #[serde(with = "duration")]
     pub admin_session_lifetime: Duration,
-    /// Failed console sign-ins allowed per client address and per username within
-    /// `admin_login_window`; further attempts are refused until the window passes.
-    pub admin_login_attempts: u32,
+
+    // --- sign-in throttling (token endpoints and console) ---
+    /// Count failed sign-ins in the database and refuse further attempts with 429 for a while.
+    pub login_throttle: bool,
+    /// Failures allowed from one client address for one username before that pair is locked.
+    pub login_attempts_per_pair: u32,
+    /// Failures allowed for one username, from any address, before it is locked.
+    pub login_attempts_per_username: u32,
+    /// Failures allowed from one client address, for any usernames, before it is locked.
+    pub login_attempts_per_address: u32,
+    /// The first lock; each further failure doubles it, up to `login_window`.
     #[serde(with = "duration")]
-    pub admin_login_window: Duration,
+    pub login_lockout: Duration,
+    /// Failures are forgotten this long after the last one.
+    #[serde(with = "duration")]
+    pub login_window: Duration,
+    /// Peers (IP addresses or CIDR ranges) whose `Forwarded` / `X-Forwarded-*` headers are
+    /// believed; empty: none are.
+    pub trusted_proxies: Vec<String>,
 
     // --- revocation list ---
     /// How often revocations made by other keyward instances are read from the database.
@@ -200,8 +214,13 @@ impl Default for Settings {
             token_permissions_claim: None,
             admin_session_idle_timeout: Duration::from_secs(30 * 60),
             admin_session_lifetime: Duration::from_secs(12 * 3600),
-            admin_login_attempts: 5,
-            admin_login_window: Duration::from_secs(15 * 60),
+            login_throttle: true,
+            login_attempts_per_pair: 5,
+            login_attempts_per_username: 20,
+            login_attempts_per_address: 100,
+            login_lockout: Duration::from_secs(60),
+            login_window: Duration::from_secs(3600),
+            trusted_proxies: Vec::new(),
             blacklist_sync_interval: Duration::from_secs(5),
             blacklist_purge_interval: Duration::from_secs(3600),
         }
@@ -282,8 +301,9 @@ impl Settings {
                 self.admin_session_idle_timeout,
             ),
             ("admin_session_lifetime", self.admin_session_lifetime),
-            ("admin_login_window", self.admin_login_window),
             ("request_timeout", self.request_timeout),
+            ("login_lockout", self.login_lockout),
+            ("login_window", self.login_window),
         ] {
             if value.as_secs() == 0 {
                 return invalid(format!("{name} must be at least one second"));
@@ -326,9 +346,26 @@ impl Settings {
                 ));
             }
         }
-        if self.admin_login_attempts == 0 {
-            return invalid("admin_login_attempts must be at least 1".into());
+        for (name, value) in [
+            ("login_attempts_per_pair", self.login_attempts_per_pair),
+            (
+                "login_attempts_per_username",
+                self.login_attempts_per_username,
+            ),
+            (
+                "login_attempts_per_address",
+                self.login_attempts_per_address,
+            ),
+        ] {
+            if value == 0 {
+                return invalid(format!("{name} must be at least 1"));
+            }
         }
+        if self.login_lockout > self.login_window {
+            return invalid("login_lockout must not be longer than login_window".into());
+        }
+        crate::client::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(ConfigError::Invalid)?;
         if self.password_min_length == 0 {
             return invalid("password_min_length must be at least 1".into());
         }

@@ -70,6 +70,9 @@ pub enum ApiError {
     /// 415.
     #[error("unsupported media type {0}")]
     UnsupportedMediaType(String),
+    /// 429 with `Retry-After`, DRF's `Throttled`: too many failed sign-ins.
+    #[error("throttled for {0:?}")]
+    Throttled(std::time::Duration),
     /// 503: the database or an actor is unavailable right now.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -123,6 +126,7 @@ impl ResponseError for ApiError {
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -168,6 +172,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(media) => {
                 json!({ "detail": format!("Unsupported media type \"{media}\" in request.") })
             }
+            Self::Throttled(wait) => json!({ "detail": throttled_detail(retry_after(*wait)) }),
             Self::Unavailable(_) => json!({
                 "detail": "Service temporarily unavailable, try again later.",
                 "code": "service_unavailable",
@@ -187,6 +192,21 @@ impl ResponseError for ApiError {
             // The rest of the body may never come: the connection cannot be reused.
             response.force_close();
         }
+        if let Self::Throttled(wait) = self {
+            response.insert_header((header::RETRY_AFTER, retry_after(*wait).to_string()));
+        }
         response.json(body)
     }
+}
+
+/// Whole seconds to wait, rounded up (DRF's `math.ceil(wait)`), at least one.
+pub fn retry_after(wait: std::time::Duration) -> u64 {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    secs.max(1)
+}
+
+/// DRF's `Throttled` message.
+fn throttled_detail(secs: u64) -> String {
+    let unit = if secs == 1 { "second" } else { "seconds" };
+    format!("Request was throttled. Expected available in {secs} {unit}.")
 }

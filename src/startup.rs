@@ -9,15 +9,18 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
+use crate::actors::login_locks::LoginLocks;
 use crate::actors::revoked::RevokedSet;
 use crate::actors::session_store::SessionStore;
 use crate::actors::token_blacklist::{Remember, TokenBlacklist};
 use crate::actors::token_store::TokenStore;
 use crate::actors::user_manager::{UserManager, UserPolicy, UserReader};
-use crate::admin::{self, ConsoleSettings, LoginThrottle};
+use crate::admin::{self, ConsoleSettings};
 use crate::api::body::BodyLimit;
 use crate::api::{self, Mounts};
+use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::{AuthSettings, PasswordHasher, UserCache};
+use crate::client::TrustedProxies;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DatabaseUrl, DbError, DbPool, build_pool, checkpoint};
@@ -63,7 +66,8 @@ struct Shared {
     password_rules: web::Data<api::PasswordRules>,
     sessions: web::Data<Addr<SessionStore>>,
     console: web::Data<ConsoleSettings>,
-    throttle: web::Data<LoginThrottle>,
+    locks: web::Data<Addr<LoginLocks>>,
+    proxies: web::Data<TrustedProxies>,
     mounts: Mounts,
 }
 
@@ -107,6 +111,7 @@ impl Keyward {
             dummy_hash: dummy_hash.into(),
             update_last_login: settings.update_last_login,
             check_user_is_active: settings.check_user_is_active,
+            throttle: ThrottlePolicy::from_settings(settings),
         };
         let start_users = |threads: usize, background: bool| {
             let (pool, cache, policy) = (pool.clone(), Arc::clone(&cache), policy.clone());
@@ -152,6 +157,12 @@ impl Keyward {
             let pool = pool.clone();
             SyncArbiter::start(2, move || SessionStore::new(pool.clone()))
         };
+        let locks = {
+            let pool = pool.clone();
+            SyncArbiter::start(1, move || LoginLocks::new(pool.clone()))
+        };
+        let proxies = TrustedProxies::parse(&settings.trusted_proxies)
+            .map_err(crate::config::ConfigError::Invalid)?;
         let shared = Shared {
             codec: web::Data::new(TokenCodec::new(settings, keys)),
             revoked: web::Data::from(revoked),
@@ -175,11 +186,10 @@ impl Keyward {
             console: web::Data::new(ConsoleSettings {
                 idle_timeout: settings.admin_session_idle_timeout,
                 lifetime: settings.admin_session_lifetime,
+                login_throttle: settings.login_throttle,
             }),
-            throttle: web::Data::new(LoginThrottle::new(
-                settings.admin_login_attempts,
-                settings.admin_login_window,
-            )),
+            locks: web::Data::new(locks),
+            proxies: web::Data::new(proxies),
             mounts: Mounts {
                 sliding_tokens: settings.sliding_tokens,
                 signup: settings.allow_signup,
@@ -206,7 +216,8 @@ impl Keyward {
             .app_data(s.password_rules)
             .app_data(s.sessions)
             .app_data(s.console)
-            .app_data(s.throttle);
+            .app_data(s.locks)
+            .app_data(s.proxies);
     }
 
     /// keyward's own routes (token endpoints, signup, me, admin API, check, health).

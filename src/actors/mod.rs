@@ -1,10 +1,13 @@
 //! The actors behind the handlers: the user manager (blocking user work: diesel and bcrypt),
-//! the token store (blocking token writes) and the token blacklist (the in-memory revocation
-//! list, kept in step with the database on timers). Handlers reach them only by messages.
+//! the token store (blocking token writes), the token blacklist (the in-memory revocation
+//! list, kept in step with the database on timers) and the console's view of the sign-in
+//! locks. Handlers reach them only by messages.
 
 pub mod group_admin;
+pub mod login_locks;
 pub mod revoked;
 pub mod session_store;
+pub mod sign_in;
 pub mod token_blacklist;
 pub mod token_store;
 pub mod user_admin;

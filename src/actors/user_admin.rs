@@ -400,21 +400,3 @@ impl Handler<RevokeAllTokens> for UserManager {
         Ok(revoked)
     }
 }
-
-/// Sets `last_login` (console sign-in, as Django admin does).
-#[derive(Message)]
-#[rtype(result = "Result<(), UserError>")]
-pub struct RecordLogin {
-    pub id: i64,
-    pub now: OffsetDateTime,
-}
-
-impl Handler<RecordLogin> for UserManager {
-    type Result = Result<(), UserError>;
-
-    fn handle(&mut self, msg: RecordLogin, _: &mut Self::Context) -> Self::Result {
-        user::set_last_login(&mut *self.conn()?, msg.id, stored_time(msg.now))?;
-        self.cache.invalidate(msg.id);
-        Ok(())
-    }
-}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use actix::prelude::*;
 use time::OffsetDateTime;
 
+use crate::auth::throttle::{Throttle, ThrottlePolicy};
 use crate::auth::{HashError, PasswordHasher, UserCache, UserSnapshot, random_token};
 use crate::db::models::token::{self, Revoked};
 use crate::db::models::user::{self, NewUser, User};
@@ -16,10 +17,12 @@ use crate::error::FieldErrors;
 pub struct UserManager {
     pool: DbPool,
     pub(super) hasher: PasswordHasher,
-    dummy_hash: Arc<str>,
+    pub(super) dummy_hash: Arc<str>,
     pub(super) cache: Arc<UserCache>,
-    update_last_login: bool,
-    check_user_is_active: bool,
+    pub(super) update_last_login: bool,
+    pub(super) check_user_is_active: bool,
+    /// The sign-in throttle (`None` when `login_throttle` is off).
+    pub(super) throttle: Option<Throttle>,
     /// Run at a lower CPU priority (the bcrypt threads), so request handling keeps the cores.
     background: bool,
 }
@@ -31,6 +34,7 @@ pub struct UserPolicy {
     pub dummy_hash: Arc<str>,
     pub update_last_login: bool,
     pub check_user_is_active: bool,
+    pub throttle: Option<ThrottlePolicy>,
 }
 
 impl UserManager {
@@ -42,6 +46,7 @@ impl UserManager {
             cache,
             update_last_login: policy.update_last_login,
             check_user_is_active: policy.check_user_is_active,
+            throttle: policy.throttle.map(Throttle::new),
             background: false,
         }
     }
@@ -58,7 +63,7 @@ impl UserManager {
     }
 
     /// Reads a user's snapshot and caches it (unless a write raced the read).
-    fn load(
+    pub(super) fn load(
         &self,
         conn: &mut DbConn,
         row: User,
@@ -102,6 +107,9 @@ pub enum UserError {
     /// Unknown user, wrong password or (when checked) inactive: one answer for all three.
     #[error("no active account found with the given credentials")]
     InvalidCredentials,
+    /// Too many failed sign-ins: try again after this long (whatever the password).
+    #[error("sign-in throttled for {0:?}")]
+    Throttled(std::time::Duration),
     /// Per-field problems (taken username, wrong current password).
     #[error("invalid input")]
     Invalid(FieldErrors),
@@ -143,44 +151,6 @@ pub fn snapshot(row: User, memberships: user::Memberships) -> UserSnapshot {
 /// A new random security stamp.
 pub fn new_stamp() -> String {
     random_token(16)
-}
-
-/// Checks a username and password. The password is verified even when the user is unknown
-/// (against a dummy hash) or inactive, so every refusal costs the same.
-#[derive(Message)]
-#[rtype(result = "Result<Arc<UserSnapshot>, UserError>")]
-pub struct Authenticate {
-    pub username: String,
-    pub password: String,
-    pub now: OffsetDateTime,
-}
-
-impl Handler<Authenticate> for UserManager {
-    type Result = Result<Arc<UserSnapshot>, UserError>;
-
-    fn handle(&mut self, msg: Authenticate, _: &mut Self::Context) -> Self::Result {
-        let mut conn = self.conn()?;
-        let generation = self.cache.generation();
-        let found = user::find_by_username(&mut conn, &msg.username)?;
-        let hash = found
-            .as_ref()
-            .map_or(&*self.dummy_hash, |u| u.password.as_str());
-        let password_ok = self.hasher.verify(&msg.password, hash);
-        let Some(mut row) = found.filter(|_| password_ok) else {
-            return Err(UserError::InvalidCredentials);
-        };
-        if self.check_user_is_active && !row.is_active {
-            return Err(UserError::InvalidCredentials);
-        }
-        if self.update_last_login {
-            let at = stored_time(msg.now);
-            user::set_last_login(&mut conn, row.id, at)?;
-            self.cache.invalidate(row.id);
-            row.last_login = Some(at);
-            return self.load(&mut conn, row, self.cache.generation());
-        }
-        self.load(&mut conn, row, generation)
-    }
 }
 
 /// A user's current snapshot, from the database (the caller has already missed the cache).

@@ -14,6 +14,7 @@ pub struct Nav {
     pub groups: bool,
     pub permissions: bool,
     pub tokens: bool,
+    pub locks: bool,
 }
 
 pub struct Layout {
@@ -43,6 +44,7 @@ impl Layout {
                 groups: session.can("auth.view_group"),
                 permissions: session.can("auth.view_permission"),
                 tokens: session.can("token_blacklist.view_outstandingtoken"),
+                locks: session.can("auth.change_user"),
             },
         }
     }

@@ -1,9 +1,12 @@
 //! Sign-in and sign-out. Staff only; a non-staff account gets the same answer as a wrong
-//! password. Failed attempts are throttled per address and per username.
+//! password, and its refused sign-in changes nothing. Failed attempts are throttled as on the
+//! token endpoints (see [`crate::auth::throttle`]).
+
+use std::time::Duration;
 
 use actix::Addr;
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
+use actix_web::http::header::{HeaderValue, LOCATION, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use subtle::ConstantTimeEq;
@@ -11,12 +14,13 @@ use subtle::ConstantTimeEq;
 use super::error::{ConsoleError, render};
 use super::form::{self, Form};
 use super::session::{self, COOKIE, ConsoleSession, LOGIN_CSRF_COOKIE};
-use super::throttle::LoginThrottle;
 use crate::actors::ASK_TIMEOUT;
-use crate::actors::user_admin::RecordLogin;
-use crate::actors::user_manager::{Authenticate, UserError, UserManager};
+use crate::actors::sign_in::{Authenticate, LoginPurpose};
+use crate::actors::user_manager::{UserError, UserManager};
 use crate::auth::random_token;
+use crate::client::ClientView;
 use crate::clock::Clock;
+use crate::error::retry_after;
 
 pub const BAD_CREDENTIALS: &str = "Please enter the correct username and password for a staff account. Note that both fields may be case-sensitive.";
 
@@ -76,12 +80,23 @@ pub async fn show(req: HttpRequest, current: Option<ConsoleSession>) -> HttpResp
     page(&req, StatusCode::OK, "", &next, None, notice)
 }
 
-/// **Permissions:** anyone; signs in active staff.
+/// The sign-in form again, with a 429 and `Retry-After`: too many failed sign-ins.
+fn throttled(req: &HttpRequest, username: &str, next: &str, wait: Duration) -> HttpResponse {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    let error = format!("Too many failed sign-in attempts. Try again in {minutes} minute(s).");
+    let status = StatusCode::TOO_MANY_REQUESTS;
+    let mut response = page(req, status, username, next, Some(error), None);
+    if let Ok(value) = HeaderValue::from_str(&retry_after(wait).to_string()) {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
+
+/// **Permissions:** anyone; signs in active staff. Throttled as the token endpoints are.
 pub async fn submit(
     req: HttpRequest,
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
-    throttle: web::Data<LoginThrottle>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
@@ -94,36 +109,20 @@ pub async fn submit(
     if cookie_token.is_empty() || !bool::from(sent.as_bytes().ct_eq(cookie_token.as_bytes())) {
         return Err(ConsoleError::Csrf);
     }
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    if let Some(wait) = throttle.blocked(&address, &username) {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        let error = format!("Too many failed sign-in attempts. Try again in {minutes} minute(s).");
-        return Ok(page(
-            &req,
-            StatusCode::TOO_MANY_REQUESTS,
-            &username,
-            &next,
-            Some(error),
-            None,
-        ));
-    }
     let now = clock.now();
-    let password = form.raw("password").unwrap_or_default().to_owned();
-    let outcome = users
-        .send(Authenticate {
-            username: username.clone(),
-            password,
-            now,
-        })
-        .timeout(ASK_TIMEOUT)
-        .await?;
-    let user = match outcome {
-        Ok(user) if user.is_staff => user,
-        Ok(_) | Err(UserError::InvalidCredentials) => {
-            throttle.record_failure(&address, &username);
+    let address = ClientView::of(&req).address;
+    let attempt = Authenticate {
+        username: username.clone(),
+        password: form.raw("password").unwrap_or_default().to_owned(),
+        address,
+        purpose: LoginPurpose::Console,
+        now,
+    };
+    let user = match users.send(attempt).timeout(ASK_TIMEOUT).await? {
+        Ok(user) => user,
+        Err(UserError::Throttled(wait)) => return Ok(throttled(&req, &username, &next, wait)),
+        Err(UserError::InvalidCredentials) => {
+            let address = address.map(|a| a.to_string()).unwrap_or_default();
             tracing::info!(username = %username, address = %address, "console sign-in refused");
             return Ok(page(
                 &req,
@@ -136,11 +135,6 @@ pub async fn submit(
         }
         Err(other) => return Err(other.into()),
     };
-    throttle.record_success(&username);
-    users
-        .send(RecordLogin { id: user.id, now })
-        .timeout(ASK_TIMEOUT)
-        .await??;
     let cookie = session::start(&req, &user, now, None).await?;
     let mut response = HttpResponse::SeeOther()
         .insert_header((LOCATION, safe_next(&next).to_owned()))

@@ -9,10 +9,10 @@ mod error;
 mod form;
 mod groups;
 mod layout;
+mod locks;
 mod login;
 mod permissions;
 mod session;
-mod throttle;
 mod tokens;
 mod user_actions;
 mod users;
@@ -21,7 +21,6 @@ use actix_web::web;
 
 pub use error::ConsoleError;
 pub use session::ConsoleSettings;
-pub use throttle::LoginThrottle;
 
 async fn not_found() -> Result<actix_web::HttpResponse, ConsoleError> {
     Err(ConsoleError::NotFound)
@@ -81,6 +80,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .route("/tokens/{id}/revoke/", web::post().to(tokens::revoke_one))
             .route("/tokens/{id}/unrevoke/", web::post().to(tokens::unrevoke))
             .route("/blacklist/", web::get().to(tokens::blacklist))
+            .route("/locks/", web::get().to(locks::list))
+            .route("/locks/{key}/lift/", web::post().to(locks::lift))
             .default_service(web::to(not_found)),
     );
 }

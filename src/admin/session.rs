@@ -20,6 +20,7 @@ use crate::actors::session_store::{
     CreateSession, EndSession, LoadSession, SessionStore, UpdateSession,
 };
 use crate::auth::{Acting, UserSnapshot, find_user, random_token};
+use crate::client::ClientView;
 use crate::clock::Clock;
 use crate::db::models::session::Session;
 use crate::db::models::token::digest;
@@ -34,6 +35,8 @@ pub const COOKIE_PATH: &str = "/admin";
 pub struct ConsoleSettings {
     pub idle_timeout: Duration,
     pub lifetime: Duration,
+    /// Whether failed sign-ins are throttled (the locks page says so when not).
+    pub login_throttle: bool,
 }
 
 /// The signed-in staff member of a console request.
@@ -206,9 +209,10 @@ pub async fn start(
     Ok(cookie(req, COOKIE, token))
 }
 
-/// A console cookie: HttpOnly, SameSite=Strict, path /admin, Secure when served over TLS.
+/// A console cookie: HttpOnly, SameSite=Strict, path /admin, Secure when served over TLS (as
+/// the client sees it: behind a trusted proxy, its `X-Forwarded-Proto` says).
 pub fn cookie(req: &HttpRequest, name: &'static str, value: String) -> Cookie<'static> {
-    let secure = req.connection_info().scheme() == "https";
+    let secure = ClientView::of(req).scheme == "https";
     Cookie::build(name, value)
         .path(COOKIE_PATH)
         .http_only(true)

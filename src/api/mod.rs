@@ -65,6 +65,7 @@ pub fn user_error(err: UserError) -> ApiError {
         UserError::InvalidCredentials => {
             ApiError::AuthenticationFailed("No active account found with the given credentials")
         }
+        UserError::Throttled(wait) => ApiError::Throttled(wait),
         UserError::Invalid(fields) => ApiError::Validation(fields),
         UserError::NotFound => ApiError::NotFound,
         UserError::Forbidden(detail) => ApiError::PermissionDenied(detail.to_owned()),

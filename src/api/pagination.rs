@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::client::ClientView;
 use crate::db::models::Page;
 use crate::error::ApiError;
 use crate::validation::{NULL_CHARACTERS, has_null};
@@ -83,8 +84,10 @@ pub fn respond<T: Serialize>(
         .json(json!({ "count": total, "next": next, "previous": previous, "results": results })))
 }
 
+/// An absolute link to page `number`, on the host and scheme the client used (forwarded
+/// headers count only from a trusted proxy).
 fn page_link(req: &HttpRequest, number: i64) -> String {
-    let info = req.connection_info();
+    let client = ClientView::of(req);
     let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
             .unwrap_or_default()
@@ -98,8 +101,8 @@ fn page_link(req: &HttpRequest, number: i64) -> String {
     let sep = if query.is_empty() { "" } else { "?" };
     format!(
         "{}://{}{}{sep}{query}",
-        info.scheme(),
-        info.host(),
+        client.scheme,
+        client.host,
         req.path()
     )
 }

@@ -12,9 +12,11 @@ use super::fields::{Fields, Trim};
 use super::issue::{issue_pair, mint_failed, minted_row, presented_row};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::revoked::RevokedSet;
+use crate::actors::sign_in::{Authenticate, LoginPurpose};
 use crate::actors::token_blacklist::{Blacklist, Rotate, TokenBlacklist};
-use crate::actors::user_manager::{Authenticate, UserManager};
+use crate::actors::user_manager::UserManager;
 use crate::auth::{AuthSettings, UserSnapshot};
+use crate::client::ClientView;
 use crate::clock::Clock;
 use crate::db::models::token::Blacklisting;
 use crate::db::stored_time;
@@ -68,7 +70,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     });
 }
 
-/// Reads `{"username", "password"}` and asks the user manager to check them.
+/// Reads `{"username", "password"}` and asks the user manager to check them (through the
+/// sign-in throttle, which counts per client address and username).
 pub(super) async fn credentials(
     req: &HttpRequest,
     payload: web::Payload,
@@ -84,6 +87,8 @@ pub(super) async fn credentials(
         .send(Authenticate {
             username,
             password,
+            address: ClientView::of(req).address,
+            purpose: LoginPurpose::Token,
             now,
         })
         .timeout(ASK_TIMEOUT)

@@ -7,6 +7,7 @@ mod header;
 mod password;
 pub mod permissions;
 pub mod policy;
+pub mod throttle;
 mod user_cache;
 
 pub use extractor::{AuthSettings, AuthUser, authenticate, check_user, find_user, stamp_matches};

@@ -117,3 +117,15 @@ diesel::table! {
 
 diesel::joinable!(admin_sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(admin_sessions, users);
+
+diesel::table! {
+    login_failures (key_digest) {
+        key_digest -> Text,
+        scope -> Text,
+        username -> Text,
+        address -> Text,
+        failures -> BigInt,
+        last_failed_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}

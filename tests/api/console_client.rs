@@ -28,6 +28,7 @@ pub struct Page {
     pub location: Option<String>,
     /// Every `Set-Cookie` header, as sent.
     pub set_cookies: Vec<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -50,8 +51,17 @@ impl Page {
             status,
             location,
             set_cookies,
+            headers,
             body,
         }
+    }
+
+    /// The value of a response header.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// Whether the body contains `needle`.

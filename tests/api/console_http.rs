@@ -298,7 +298,7 @@ async fn a_sign_in_without_the_login_csrf_pair_is_a_403_and_not_a_failed_attempt
 #[actix_web::test]
 async fn after_five_failures_the_next_attempt_is_throttled_even_with_the_right_password() {
     let app = spawn_app().await;
-    assert_eq!(app.settings.admin_login_attempts, 5, "the default");
+    assert_eq!(app.settings.login_attempts_per_pair, 5, "the default");
     staff_with(&app, "alice", &[]);
     staff_with(&app, "bob", &[]);
     let mut browser = ConsoleClient::new(&app);
@@ -312,9 +312,11 @@ async fn after_five_failures_the_next_attempt_is_throttled_even_with_the_right_p
         );
     }
     for (username, case) in [
-        ("alice", "the username has used up its attempts"),
+        (
+            "alice",
+            "the address and username pair has used up its attempts",
+        ),
         ("ALICE", "usernames are counted case-insensitively"),
-        ("bob", "so has the address, for every username"),
     ] {
         let page = browser.sign_in(username, PASSWORD, "/admin/").await;
         assert_eq!(
@@ -329,11 +331,18 @@ async fn after_five_failures_the_next_attempt_is_throttled_even_with_the_right_p
         assert!(page.set_cookie("keyward_session").is_none(), "{case}");
     }
     assert_eq!(session_count(&app), 0);
+    browser
+        .sign_in("bob", PASSWORD, "/admin/")
+        .await
+        .assert_redirect(
+            "/admin/",
+            "another account from the same address is not locked by alice's failures",
+        );
 }
 
 #[actix_web::test]
-async fn the_attempt_limit_follows_admin_login_attempts() {
-    let app = spawn_app_with(|s| s.admin_login_attempts = 2).await;
+async fn the_attempt_limit_follows_login_attempts_per_pair() {
+    let app = spawn_app_with(|s| s.login_attempts_per_pair = 2).await;
     staff_with(&app, "alice", &[]);
     let mut browser = ConsoleClient::new(&app);
     for attempt in 1..=2 {
@@ -342,11 +351,16 @@ async fn the_attempt_limit_follows_admin_login_attempts() {
     }
     let page = browser.sign_in("alice", PASSWORD, "/admin/").await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
+    assert_eq!(
+        page.header("retry-after").as_deref(),
+        Some("60"),
+        "the first lock lasts login_lockout"
+    );
 }
 
 #[actix_web::test]
 async fn a_success_does_not_clear_the_failures_counted_for_the_address() {
-    let app = spawn_app_with(|s| s.admin_login_attempts = 3).await;
+    let app = spawn_app_with(|s| s.login_attempts_per_address = 3).await;
     staff_with(&app, "alice", &[]);
     staff_with(&app, "bob", &[]);
     for _ in 0..2 {

@@ -108,3 +108,32 @@ async fn a_database_outage_gives_503_and_the_server_recovers_by_itself() {
     let (status, _) = json_of(app.get("/health/ready", None).await).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[actix_web::test]
+async fn a_database_fault_in_the_sign_in_throttle_is_a_503_not_a_500() {
+    let app = spawn_app_with(|s| {
+        s.database_connect_timeout = Duration::from_secs(1);
+        s.database_statement_timeout = Duration::from_millis(500);
+    })
+    .await;
+    app.create_user("alice");
+    let _outage = Outage::start(&app);
+    // On SQLite reads still pass and the failure's count is the first write refused; on
+    // PostgreSQL the throttle's check is the first query refused.
+    let started = std::time::Instant::now();
+    let (status, body) = json_of(
+        app.post_json(
+            "/api/token/",
+            &json!({"username": "alice", "password": "not-the-password"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "service_unavailable");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered within the bound: {:?}",
+        started.elapsed()
+    );
+}
