@@ -86,11 +86,16 @@ pub struct ConnectionManager {
 pub struct ConnectError(String);
 
 impl ConnectionManager {
+    /// Opens a connection and records what it says of the server's health. Only a server
+    /// can be down: a SQLite file that fails to open (a lock held a moment too long) says
+    /// nothing about the next attempt.
     fn open(&self) -> Result<DbConn, ConnectError> {
         let opened = self.open_unchecked();
-        match &opened {
-            Ok(_) => self.health.mark_up(),
-            Err(err) => self.health.mark_down(&err.0),
+        if let DatabaseUrl::Postgres(_) = self.url {
+            match &opened {
+                Ok(_) => self.health.mark_up(),
+                Err(err) => self.health.mark_down(&err.0),
+            }
         }
         opened
     }
