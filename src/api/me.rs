@@ -35,10 +35,10 @@ static PASSWORD: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/me/", &ME, |r| {
+    serve::<AuthUser>(cfg, "/api/me/", &ME, |r| {
         r.route(web::get().to(me)).route(web::head().to(me))
     });
-    serve(cfg, "/api/me/password/", &PASSWORD, |r| {
+    serve::<AuthUser>(cfg, "/api/me/password/", &PASSWORD, |r| {
         r.route(web::post().to(change_password))
     });
 }

@@ -4,7 +4,7 @@ use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Anyone, Meta, serve};
 use super::issue::{mint_failed, minted_row, subject};
 use super::token::{check_token_user, credentials, presented_token};
 use crate::actors::ASK_TIMEOUT;
@@ -29,10 +29,10 @@ static REFRESH: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/token/sliding/", &OBTAIN, |r| {
+    serve::<Anyone>(cfg, "/api/token/sliding/", &OBTAIN, |r| {
         r.route(web::post().to(obtain))
     });
-    serve(cfg, "/api/token/sliding/refresh/", &REFRESH, |r| {
+    serve::<Anyone>(cfg, "/api/token/sliding/refresh/", &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
 }

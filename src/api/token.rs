@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::body;
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Anyone, Meta, serve};
 use super::fields::{Fields, Trim};
 use super::issue::{issue_pair, mint_failed, minted_row, presented_row};
 use crate::actors::ASK_TIMEOUT;
@@ -54,16 +54,16 @@ static BLACKLIST: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/token/", &OBTAIN, |r| {
+    serve::<Anyone>(cfg, "/api/token/", &OBTAIN, |r| {
         r.route(web::post().to(obtain))
     });
-    serve(cfg, "/api/token/refresh/", &REFRESH, |r| {
+    serve::<Anyone>(cfg, "/api/token/refresh/", &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
-    serve(cfg, "/api/token/verify/", &VERIFY, |r| {
+    serve::<Anyone>(cfg, "/api/token/verify/", &VERIFY, |r| {
         r.route(web::post().to(verify))
     });
-    serve(cfg, "/api/token/blacklist/", &BLACKLIST, |r| {
+    serve::<Anyone>(cfg, "/api/token/blacklist/", &BLACKLIST, |r| {
         r.route(web::post().to(blacklist))
     });
 }

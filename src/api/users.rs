@@ -48,12 +48,12 @@ static DETAIL: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/users/", &LIST, |r| {
+    serve::<CanManageUsers>(cfg, "/api/users/", &LIST, |r| {
         r.route(web::get().to(list))
             .route(web::head().to(list))
             .route(web::post().to(create))
     });
-    serve(cfg, "/api/users/{id}/", &DETAIL, |r| {
+    serve::<CanManageUsers>(cfg, "/api/users/{id}/", &DETAIL, |r| {
         r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::put().to(replace))

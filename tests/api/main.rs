@@ -18,6 +18,7 @@ mod health;
 mod helpers;
 mod me_password;
 mod migrations;
+mod options_guarded;
 mod permissions_api;
 mod policies;
 mod protected;
