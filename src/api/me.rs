@@ -89,7 +89,10 @@ async fn change_password(
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::user_error)?;
-    blacklist.do_send(Remember(revoked));
+    blacklist
+        .send(Remember(revoked))
+        .timeout(ASK_TIMEOUT)
+        .await?;
     let (refresh, access) = issue_pair(&codec, &blacklist, &user, now).await?;
     Ok(HttpResponse::Ok().json(json!({ "refresh": refresh.token, "access": access.token })))
 }

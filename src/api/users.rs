@@ -293,7 +293,10 @@ async fn update(
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::no_match("User"))?;
-    blacklist.do_send(Remember(revoked));
+    blacklist
+        .send(Remember(revoked))
+        .timeout(ASK_TIMEOUT)
+        .await?;
     Ok(HttpResponse::Ok().json(UserAdminView::from(record)))
 }
 
@@ -311,7 +314,8 @@ async fn replace(
 }
 
 /// **Permissions:** `auth.change_user`. Changes the given fields. Deactivating a user or
-/// setting their password revokes all their tokens.
+/// setting their password revokes all their tokens; the answer goes out once this instance
+/// refuses them.
 async fn patch(
     req: HttpRequest,
     payload: web::Payload,
@@ -325,7 +329,7 @@ async fn patch(
 }
 
 /// **Permissions:** `auth.delete_user` (and superuser to delete a superuser). Revokes all the
-/// user's tokens, then deletes the user.
+/// user's tokens, then deletes the user; the answer goes out once this instance refuses them.
 async fn destroy(
     req: HttpRequest,
     guard: CanManageUsers,
@@ -344,6 +348,9 @@ async fn destroy(
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::no_match("User"))?;
-    blacklist.do_send(Remember(revoked));
+    blacklist
+        .send(Remember(revoked))
+        .timeout(ASK_TIMEOUT)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

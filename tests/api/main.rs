@@ -22,6 +22,7 @@ mod options_guarded;
 mod permissions_api;
 mod policies;
 mod protected;
+mod revocation_race;
 mod roles_in_tokens;
 mod signup;
 mod sliding;
