@@ -122,8 +122,9 @@ async fn obtain(
     Ok(HttpResponse::Ok().json(json!({ "refresh": refresh.token, "access": access.token })))
 }
 
-/// The user checks a refresh (or sliding refresh) makes: the user still exists, is active and
-/// the token's stamp is current. A stale stamp also blacklists the token.
+/// The user checks a refresh (or sliding refresh) makes: the token names a user (a token
+/// without one is refused rather than refreshed into a token of nobody), who still exists, is
+/// active and has the token's stamp. A stale stamp also blacklists the token.
 pub(super) async fn check_token_user(
     req: &HttpRequest,
     raw: &str,
@@ -131,9 +132,9 @@ pub(super) async fn check_token_user(
     codec: &TokenCodec,
     blacklist: &Addr<TokenBlacklist>,
     now: time::OffsetDateTime,
-) -> Result<Option<i64>, ApiError> {
+) -> Result<i64, ApiError> {
     if !token.has_user_id(codec.names()) {
-        return Ok(None);
+        return Err(crate::auth::no_user_id());
     }
     let no_account = ApiError::AuthenticationFailed("No active account found for the given token.");
     let Some(id) = token.user_id(codec.names()) else {
@@ -161,7 +162,7 @@ pub(super) async fn check_token_user(
             "The user's password has been changed.",
         ));
     }
-    Ok(Some(id))
+    Ok(id)
 }
 
 /// **Permissions:** holder of a refresh token. `POST {"refresh"}` -> `{"access"}`, plus a new
@@ -194,8 +195,8 @@ async fn refresh(
     let next = codec.rotated(&token.payload, ts).map_err(mint_failed)?;
     let outcome = blacklist
         .send(Rotate {
-            old: presented_row(&raw, &token, user_id, now),
-            new: minted_row(&next, user_id, now),
+            old: presented_row(&raw, &token, Some(user_id), now),
+            new: minted_row(&next, Some(user_id), now),
             blacklist_old: rotation.blacklist_after_rotation,
             at: stored_time(now),
         })
@@ -207,8 +208,10 @@ async fn refresh(
     Ok(HttpResponse::Ok().json(json!({ "access": access.token, "refresh": next.token })))
 }
 
-/// **Permissions:** anyone. `POST {"token"}` -> `{}` when the token is valid and not
-/// blacklisted (unlike simplejwt, the blacklist is always consulted, and answers 401).
+/// **Permissions:** anyone. `POST {"token"}` -> `{}` when the token would be accepted: valid,
+/// not blacklisted (unlike simplejwt, the blacklist is always consulted, and answers 401), and
+/// its user passes a protected route's checks (exists, active, stamp current), refused with the
+/// same 401 bodies as there.
 async fn verify(
     req: HttpRequest,
     payload: web::Payload,
@@ -219,8 +222,10 @@ async fn verify(
     let (_, token) =
         presented_token(&req, payload, "token", &codec, clock.now().unix_timestamp()).await?;
     if revoked.contains(&token.jti) {
+    auth: web::Data<AuthSettings>,
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
+    crate::auth::token_user(&req, &token, &codec, auth.check_user_is_active).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
 
