@@ -234,6 +234,7 @@ impl Application {
         let pool = keyward.pool();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(api::nosniff())
                 .wrap(from_fn(api::add_challenge))
                 .wrap(from_fn(api::access_log))
                 .configure(|cfg| keyward.register(cfg))

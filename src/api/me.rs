@@ -7,6 +7,7 @@ use serde_json::json;
 use super::body;
 use super::endpoint::{Meta, serve};
 use super::fields::{Fields, Trim};
+use super::headers::token_answer;
 use super::issue::issue_pair;
 use super::signup::PasswordRules;
 use super::user_view::UserView;
@@ -94,5 +95,7 @@ async fn change_password(
         .timeout(ASK_TIMEOUT)
         .await?;
     let (refresh, access) = issue_pair(&codec, &blacklist, &user, now).await?;
-    Ok(HttpResponse::Ok().json(json!({ "refresh": refresh.token, "access": access.token })))
+    Ok(token_answer(
+        json!({ "refresh": refresh.token, "access": access.token }),
+    ))
 }

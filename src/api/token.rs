@@ -9,6 +9,7 @@ use serde_json::json;
 use super::body;
 use super::endpoint::{Anyone, Meta, serve};
 use super::fields::{Fields, Trim};
+use super::headers::token_answer;
 use super::issue::{issue_pair, mint_failed, minted_row, presented_row};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::revoked::RevokedSet;
@@ -119,7 +120,9 @@ async fn obtain(
     let now = clock.now();
     let user = credentials(&req, payload, &users, now).await?;
     let (refresh, access) = issue_pair(&codec, &blacklist, &user, now).await?;
-    Ok(HttpResponse::Ok().json(json!({ "refresh": refresh.token, "access": access.token })))
+    Ok(token_answer(
+        json!({ "refresh": refresh.token, "access": access.token }),
+    ))
 }
 
 /// The user checks a refresh (or sliding refresh) makes: the token names a user (a token
@@ -190,7 +193,7 @@ async fn refresh(
 
     let access = codec.access_for(&token.payload, ts).map_err(mint_failed)?;
     if !rotation.rotate_refresh_tokens {
-        return Ok(HttpResponse::Ok().json(json!({ "access": access.token })));
+        return Ok(token_answer(json!({ "access": access.token })));
     }
     let next = codec.rotated(&token.payload, ts).map_err(mint_failed)?;
     let outcome = blacklist
@@ -205,7 +208,9 @@ async fn refresh(
     if outcome == Blacklisting::AlreadyBlacklisted {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
-    Ok(HttpResponse::Ok().json(json!({ "access": access.token, "refresh": next.token })))
+    Ok(token_answer(
+        json!({ "access": access.token, "refresh": next.token }),
+    ))
 }
 
 /// **Permissions:** anyone. `POST {"token"}` -> `{}` when the token would be accepted: valid,
@@ -217,16 +222,16 @@ async fn verify(
     payload: web::Payload,
     revoked: web::Data<RevokedSet>,
     codec: web::Data<TokenCodec>,
+    auth: web::Data<AuthSettings>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, token) =
         presented_token(&req, payload, "token", &codec, clock.now().unix_timestamp()).await?;
     if revoked.contains(&token.jti) {
-    auth: web::Data<AuthSettings>,
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     crate::auth::token_user(&req, &token, &codec, auth.check_user_is_active).await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+    Ok(token_answer(json!({})))
 }
 
 /// **Permissions:** holder of a refresh token. `POST {"refresh"}` -> `{}`; the token can no
@@ -263,5 +268,5 @@ async fn blacklist(
     if outcome == Blacklisting::AlreadyBlacklisted {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
-    Ok(HttpResponse::Ok().json(json!({})))
+    Ok(token_answer(json!({})))
 }

@@ -24,6 +24,7 @@ mod policies;
 mod protected;
 mod revocation_race;
 mod roles_in_tokens;
+mod security_headers;
 mod signup;
 mod sliding;
 mod token_blacklist;
