@@ -42,6 +42,16 @@ fn assert_console_headers(response: &Response, cache: &str, case: &str) {
     }
 }
 
+/// (method, path, session cookie, form, expected status, what kind of answer)
+type ConsoleCase<'a> = (
+    Method,
+    String,
+    Option<&'a str>,
+    Vec<(&'a str, &'a str)>,
+    StatusCode,
+    &'a str,
+);
+
 /// A console request with the session cookie of `session` (none when signed out).
 async fn console(
     app: &TestApp,
@@ -84,17 +94,9 @@ async fn every_kind_of_console_answer_carries_the_security_headers() {
     let clerk_session = clerk.cookie("keyward_session");
     let (root_session, clerk_session) = (root_session.as_deref(), clerk_session.as_deref());
 
-    // (method, path, session, form, expected status, what kind of answer)
     let get = Method::GET;
     let post = Method::POST;
-    let cases: Vec<(
-        Method,
-        String,
-        Option<&str>,
-        Vec<(&str, &str)>,
-        StatusCode,
-        &str,
-    )> = vec![
+    let cases: Vec<ConsoleCase> = vec![
         (
             get.clone(),
             "/admin".into(),
