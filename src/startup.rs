@@ -258,6 +258,7 @@ impl Application {
         let pool = keyward.pool();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(api::nosniff())
                 .wrap(from_fn(api::add_challenge))
                 .wrap(from_fn(api::request_timeout))
                 .wrap(from_fn(api::access_log))

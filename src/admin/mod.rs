@@ -8,6 +8,7 @@ mod dashboard;
 mod error;
 mod form;
 mod groups;
+mod headers;
 mod layout;
 mod locks;
 mod login;
@@ -32,8 +33,14 @@ async fn to_dashboard() -> actix_web::HttpResponse {
 
 /// Registers the console's routes.
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(to_dashboard)).service(
+    cfg.service(
+        web::resource("/admin")
+            .wrap(headers::security_headers())
+            .route(web::get().to(to_dashboard)),
+    )
+    .service(
         web::scope("/admin")
+            .wrap(headers::security_headers())
             .configure(assets::config)
             .route("/", web::get().to(dashboard::show))
             .route("/login/", web::get().to(login::show))

@@ -126,7 +126,10 @@ pub async fn set_password(
         .timeout(ASK_TIMEOUT)
         .await??;
     let count = revoked.len();
-    blacklist.do_send(Remember(revoked));
+    blacklist
+        .send(Remember(revoked))
+        .timeout(ASK_TIMEOUT)
+        .await?;
     session
         .flash(format!(
             "The password of “{}” was changed; {count} token(s) revoked.",
@@ -157,7 +160,10 @@ pub async fn revoke_tokens(
         .timeout(ASK_TIMEOUT)
         .await??;
     let count = revoked.len();
-    blacklist.do_send(Remember(revoked));
+    blacklist
+        .send(Remember(revoked))
+        .timeout(ASK_TIMEOUT)
+        .await?;
     session.flash(format!("All tokens of this user were revoked ({count} refresh token(s)); their access tokens stop working now.")).await?;
     Ok(see_other(format!("/admin/users/{id}/")))
 }
@@ -204,7 +210,10 @@ pub async fn delete(
         })
         .timeout(ASK_TIMEOUT)
         .await??;
-    blacklist.do_send(Remember(revoked));
+    blacklist
+        .send(Remember(revoked))
+        .timeout(ASK_TIMEOUT)
+        .await?;
     session
         .flash(format!("The user “{}” was deleted.", record.user.username))
         .await?;

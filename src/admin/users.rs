@@ -520,7 +520,10 @@ pub async fn edit(
             } else {
                 format!(" {} token(s) revoked.", revoked.len())
             };
-            blacklist.do_send(Remember(revoked));
+            blacklist
+                .send(Remember(revoked))
+                .timeout(ASK_TIMEOUT)
+                .await?;
             session
                 .flash(format!(
                     "The user “{}” was changed.{note}",

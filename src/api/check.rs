@@ -18,7 +18,7 @@ static CHECK: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/auth/check", &CHECK, |r| {
+    serve::<AuthUser>(cfg, "/api/auth/check", &CHECK, |r| {
         r.route(web::get().to(check)).route(web::head().to(check))
     });
 }

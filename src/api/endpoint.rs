@@ -1,9 +1,10 @@
 //! Resources that answer like DRF views: the allowed methods, `OPTIONS` metadata, and a JSON
-//! 405 with `Allow` for every other method.
+//! 405 with `Allow` for every other method. As in DRF, `OPTIONS` authenticates and checks
+//! permissions first: each resource names the extractor its reads use, and `OPTIONS` runs it.
 
 use actix_web::http::Method;
 use actix_web::http::header::ALLOW;
-use actix_web::{HttpRequest, HttpResponse, Resource, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, Resource, web};
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
@@ -17,29 +18,36 @@ pub struct Meta {
     pub allow: &'static str,
 }
 
+/// The guard of a resource anyone may use: `OPTIONS` reads no credentials (simplejwt's token
+/// views have no authentication classes).
+pub type Anyone = ();
+
 /// Registers `path` (and the same path without its trailing slash) with the routes `routes`
-/// adds, `OPTIONS`, and a 405 for other methods. Each spelling is its own single-pattern
-/// resource: the router matches static paths by comparison, with no regex on the hot path.
-pub fn serve(
+/// adds, `OPTIONS`, and a 405 for other methods. `G` is the extractor that guards the
+/// resource's reads (`AuthUser`, `Allowed<P>`, or [`Anyone`]): `OPTIONS` answers only when it
+/// passes, with the 401 or 403 a `GET` would get otherwise. Each spelling is its own
+/// single-pattern resource: the router matches static paths by comparison, with no regex on
+/// the hot path.
+pub fn serve<G: FromRequest + 'static>(
     cfg: &mut web::ServiceConfig,
     path: &'static str,
     meta: &'static Meta,
     routes: impl Fn(Resource) -> Resource,
 ) {
-    cfg.service(routes(resource(path, meta)));
+    cfg.service(routes(resource::<G>(path, meta)));
     let bare = path.trim_end_matches('/');
     if bare != path && !bare.is_empty() {
-        cfg.service(routes(resource(bare, meta)));
+        cfg.service(routes(resource::<G>(bare, meta)));
     }
 }
 
-/// A resource at `path` with `OPTIONS` and a 405 default.
-fn resource(path: &'static str, meta: &'static Meta) -> Resource {
+/// A resource at `path` with a guarded `OPTIONS` and a 405 default.
+fn resource<G: FromRequest + 'static>(path: &'static str, meta: &'static Meta) -> Resource {
     web::resource(path)
         .route(
             web::route()
                 .method(Method::OPTIONS)
-                .to(move || options(meta)),
+                .to(move |_: G| options(meta)),
         )
         .default_service(web::to(move |req: HttpRequest| {
             not_allowed(req, meta.allow)

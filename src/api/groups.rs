@@ -40,12 +40,12 @@ static DETAIL: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/groups/", &LIST, |r| {
+    serve::<CanManageGroups>(cfg, "/api/groups/", &LIST, |r| {
         r.route(web::get().to(list))
             .route(web::head().to(list))
             .route(web::post().to(create))
     });
-    serve(cfg, "/api/groups/{id}/", &DETAIL, |r| {
+    serve::<CanManageGroups>(cfg, "/api/groups/{id}/", &DETAIL, |r| {
         r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::put().to(replace))

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Anyone, Meta, serve};
 use crate::db::DbPool;
 
 static LIVE: Meta = Meta {
@@ -20,10 +20,10 @@ static READY: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/health", &LIVE, |r| {
+    serve::<Anyone>(cfg, "/health", &LIVE, |r| {
         r.route(web::get().to(live)).route(web::head().to(live))
     });
-    serve(cfg, "/health/ready", &READY, |r| {
+    serve::<Anyone>(cfg, "/health/ready", &READY, |r| {
         r.route(web::get().to(ready)).route(web::head().to(ready))
     });
 }

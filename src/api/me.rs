@@ -7,6 +7,7 @@ use serde_json::json;
 use super::body;
 use super::endpoint::{Meta, serve};
 use super::fields::{Fields, Trim};
+use super::headers::token_answer;
 use super::issue::issue_pair;
 use super::signup::PasswordRules;
 use super::user_view::UserView;
@@ -35,10 +36,10 @@ static PASSWORD: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/me/", &ME, |r| {
+    serve::<AuthUser>(cfg, "/api/me/", &ME, |r| {
         r.route(web::get().to(me)).route(web::head().to(me))
     });
-    serve(cfg, "/api/me/password/", &PASSWORD, |r| {
+    serve::<AuthUser>(cfg, "/api/me/password/", &PASSWORD, |r| {
         r.route(web::post().to(change_password))
     });
 }
@@ -89,7 +90,12 @@ async fn change_password(
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::user_error)?;
-    blacklist.do_send(Remember(revoked));
+    blacklist
+        .send(Remember(revoked))
+        .timeout(ASK_TIMEOUT)
+        .await?;
     let (refresh, access) = issue_pair(&codec, &blacklist, &user, now).await?;
-    Ok(HttpResponse::Ok().json(json!({ "refresh": refresh.token, "access": access.token })))
+    Ok(token_answer(
+        json!({ "refresh": refresh.token, "access": access.token }),
+    ))
 }

@@ -8,6 +8,7 @@ mod check;
 mod endpoint;
 mod fields;
 mod groups;
+mod headers;
 mod health;
 mod issue;
 mod me;
@@ -25,6 +26,7 @@ use actix_web::web;
 
 pub use access_log::access_log;
 pub use challenge::add_challenge;
+pub use headers::nosniff;
 pub use permissions::{BAD_CODENAME, valid_codename};
 pub use request_timeout::{RequestTimeout, request_timeout};
 pub use signup::{INVALID_EMAIL, INVALID_USERNAME, PasswordRules, valid_email, valid_username};

@@ -41,12 +41,12 @@ static DETAIL: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/permissions/", &LIST, |r| {
+    serve::<CanViewPermissions>(cfg, "/api/permissions/", &LIST, |r| {
         r.route(web::get().to(list))
             .route(web::head().to(list))
             .route(web::post().to(create))
     });
-    serve(cfg, "/api/permissions/{id}/", &DETAIL, |r| {
+    serve::<CanViewPermissions>(cfg, "/api/permissions/{id}/", &DETAIL, |r| {
         r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::delete().to(destroy))

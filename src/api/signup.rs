@@ -4,7 +4,7 @@ use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body;
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Anyone, Meta, serve};
 use super::fields::{Fields, Trim};
 use super::user_view::UserView;
 use crate::actors::ASK_TIMEOUT;
@@ -32,7 +32,7 @@ static SIGNUP: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/signup/", &SIGNUP, |r| {
+    serve::<Anyone>(cfg, "/api/signup/", &SIGNUP, |r| {
         r.route(web::post().to(signup))
     });
 }

@@ -4,7 +4,8 @@ use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Anyone, Meta, serve};
+use super::headers::token_answer;
 use super::issue::{mint_failed, minted_row, subject};
 use super::token::{check_token_user, credentials, presented_token};
 use crate::actors::ASK_TIMEOUT;
@@ -29,10 +30,10 @@ static REFRESH: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/token/sliding/", &OBTAIN, |r| {
+    serve::<Anyone>(cfg, "/api/token/sliding/", &OBTAIN, |r| {
         r.route(web::post().to(obtain))
     });
-    serve(cfg, "/api/token/sliding/refresh/", &REFRESH, |r| {
+    serve::<Anyone>(cfg, "/api/token/sliding/refresh/", &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
 }
@@ -55,7 +56,7 @@ async fn obtain(
         .send(Record(minted_row(&token, Some(user.id), now)))
         .timeout(ASK_TIMEOUT)
         .await??;
-    Ok(HttpResponse::Ok().json(json!({ "token": token.token })))
+    Ok(token_answer(json!({ "token": token.token })))
 }
 
 /// **Permissions:** holder of a sliding token. `POST {"token"}` -> `{"token"}` with the same id
@@ -82,5 +83,5 @@ async fn refresh(
         .map_err(ApiError::InvalidToken)?;
     check_token_user(&req, &raw, &token, &codec, &blacklist, now).await?;
     let renewed = codec.slid(&token, ts).map_err(mint_failed)?;
-    Ok(HttpResponse::Ok().json(json!({ "token": renewed.token })))
+    Ok(token_answer(json!({ "token": renewed.token })))
 }

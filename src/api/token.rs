@@ -7,8 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::body;
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Anyone, Meta, serve};
 use super::fields::{Fields, Trim};
+use super::headers::token_answer;
 use super::issue::{issue_pair, mint_failed, minted_row, presented_row};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::revoked::RevokedSet;
@@ -56,16 +57,16 @@ static BLACKLIST: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/token/", &OBTAIN, |r| {
+    serve::<Anyone>(cfg, "/api/token/", &OBTAIN, |r| {
         r.route(web::post().to(obtain))
     });
-    serve(cfg, "/api/token/refresh/", &REFRESH, |r| {
+    serve::<Anyone>(cfg, "/api/token/refresh/", &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
-    serve(cfg, "/api/token/verify/", &VERIFY, |r| {
+    serve::<Anyone>(cfg, "/api/token/verify/", &VERIFY, |r| {
         r.route(web::post().to(verify))
     });
-    serve(cfg, "/api/token/blacklist/", &BLACKLIST, |r| {
+    serve::<Anyone>(cfg, "/api/token/blacklist/", &BLACKLIST, |r| {
         r.route(web::post().to(blacklist))
     });
 }
@@ -124,11 +125,14 @@ async fn obtain(
     let now = clock.now();
     let user = credentials(&req, payload, &users, now).await?;
     let (refresh, access) = issue_pair(&codec, &blacklist, &user, now).await?;
-    Ok(HttpResponse::Ok().json(json!({ "refresh": refresh.token, "access": access.token })))
+    Ok(token_answer(
+        json!({ "refresh": refresh.token, "access": access.token }),
+    ))
 }
 
-/// The user checks a refresh (or sliding refresh) makes: the user still exists, is active and
-/// the token's stamp is current. A stale stamp also blacklists the token.
+/// The user checks a refresh (or sliding refresh) makes: the token names a user (a token
+/// without one is refused rather than refreshed into a token of nobody), who still exists, is
+/// active and has the token's stamp. A stale stamp also blacklists the token.
 pub(super) async fn check_token_user(
     req: &HttpRequest,
     raw: &str,
@@ -136,9 +140,9 @@ pub(super) async fn check_token_user(
     codec: &TokenCodec,
     blacklist: &Addr<TokenBlacklist>,
     now: time::OffsetDateTime,
-) -> Result<Option<i64>, ApiError> {
+) -> Result<i64, ApiError> {
     if !token.has_user_id(codec.names()) {
-        return Ok(None);
+        return Err(crate::auth::no_user_id());
     }
     let no_account = ApiError::AuthenticationFailed("No active account found for the given token.");
     let Some(id) = token.user_id(codec.names()) else {
@@ -166,7 +170,7 @@ pub(super) async fn check_token_user(
             "The user's password has been changed.",
         ));
     }
-    Ok(Some(id))
+    Ok(id)
 }
 
 /// **Permissions:** holder of a refresh token. `POST {"refresh"}` -> `{"access"}`, plus a new
@@ -194,13 +198,13 @@ async fn refresh(
 
     let access = codec.access_for(&token.payload, ts).map_err(mint_failed)?;
     if !rotation.rotate_refresh_tokens {
-        return Ok(HttpResponse::Ok().json(json!({ "access": access.token })));
+        return Ok(token_answer(json!({ "access": access.token })));
     }
     let next = codec.rotated(&token.payload, ts).map_err(mint_failed)?;
     let outcome = blacklist
         .send(Rotate {
-            old: presented_row(&raw, &token, user_id, now),
-            new: minted_row(&next, user_id, now),
+            old: presented_row(&raw, &token, Some(user_id), now),
+            new: minted_row(&next, Some(user_id), now),
             blacklist_old: rotation.blacklist_after_rotation,
             at: stored_time(now),
         })
@@ -209,16 +213,21 @@ async fn refresh(
     if outcome == Blacklisting::AlreadyBlacklisted {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
-    Ok(HttpResponse::Ok().json(json!({ "access": access.token, "refresh": next.token })))
+    Ok(token_answer(
+        json!({ "access": access.token, "refresh": next.token }),
+    ))
 }
 
-/// **Permissions:** anyone. `POST {"token"}` -> `{}` when the token is valid and not
-/// blacklisted (unlike simplejwt, the blacklist is always consulted, and answers 401).
+/// **Permissions:** anyone. `POST {"token"}` -> `{}` when the token would be accepted: valid,
+/// not blacklisted (unlike simplejwt, the blacklist is always consulted, and answers 401), and
+/// its user passes a protected route's checks (exists, active, stamp current), refused with the
+/// same 401 bodies as there.
 async fn verify(
     req: HttpRequest,
     payload: web::Payload,
     revoked: web::Data<RevokedSet>,
     codec: web::Data<TokenCodec>,
+    auth: web::Data<AuthSettings>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, token) =
@@ -226,7 +235,8 @@ async fn verify(
     if revoked.contains(&token.jti) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
-    Ok(HttpResponse::Ok().json(json!({})))
+    crate::auth::token_user(&req, &token, &codec, auth.check_user_is_active).await?;
+    Ok(token_answer(json!({})))
 }
 
 /// **Permissions:** holder of a refresh token. `POST {"refresh"}` -> `{}`; the token can no
@@ -263,5 +273,5 @@ async fn blacklist(
     if outcome == Blacklisting::AlreadyBlacklisted {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
-    Ok(HttpResponse::Ok().json(json!({})))
+    Ok(token_answer(json!({})))
 }

@@ -49,12 +49,12 @@ static DETAIL: Meta = Meta {
 };
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve(cfg, "/api/users/", &LIST, |r| {
+    serve::<CanManageUsers>(cfg, "/api/users/", &LIST, |r| {
         r.route(web::get().to(list))
             .route(web::head().to(list))
             .route(web::post().to(create))
     });
-    serve(cfg, "/api/users/{id}/", &DETAIL, |r| {
+    serve::<CanManageUsers>(cfg, "/api/users/{id}/", &DETAIL, |r| {
         r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::put().to(replace))
@@ -310,7 +310,10 @@ async fn update(
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::no_match("User"))?;
-    blacklist.do_send(Remember(revoked));
+    blacklist
+        .send(Remember(revoked))
+        .timeout(ASK_TIMEOUT)
+        .await?;
     Ok(HttpResponse::Ok().json(UserAdminView::from(record)))
 }
 
@@ -328,7 +331,8 @@ async fn replace(
 }
 
 /// **Permissions:** `auth.change_user`. Changes the given fields. Deactivating a user or
-/// setting their password revokes all their tokens.
+/// setting their password revokes all their tokens; the answer goes out once this instance
+/// refuses them.
 async fn patch(
     req: HttpRequest,
     payload: web::Payload,
@@ -342,7 +346,7 @@ async fn patch(
 }
 
 /// **Permissions:** `auth.delete_user` (and superuser to delete a superuser). Revokes all the
-/// user's tokens, then deletes the user.
+/// user's tokens, then deletes the user; the answer goes out once this instance refuses them.
 async fn destroy(
     req: HttpRequest,
     guard: CanManageUsers,
@@ -361,6 +365,9 @@ async fn destroy(
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::no_match("User"))?;
-    blacklist.do_send(Remember(revoked));
+    blacklist
+        .send(Remember(revoked))
+        .timeout(ASK_TIMEOUT)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -97,12 +97,21 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiErro
         now,
     )?;
 
+    let user = token_user(req, &token, codec, settings.check_user_is_active).await?;
+    Ok(Some(AuthUser { user, token }))
+}
+
+/// The user a valid token stands for, if a protected route would accept them: the token names
+/// a user, who still exists, is active (when `check_active`) and has the token's stamp.
+pub async fn token_user(
+    req: &HttpRequest,
+    token: &Decoded,
+    codec: &TokenCodec,
+    check_active: bool,
+) -> Result<Arc<UserSnapshot>, ApiError> {
     let names = codec.names();
     if !token.has_user_id(names) {
-        return Err(ApiError::AuthenticationCode {
-            detail: "Token contained no recognizable user identification".into(),
-            code: "token_not_valid",
-        });
+        return Err(no_user_id());
     }
     let user = match token.user_id(names) {
         Some(id) => find_user(req, id).await?,
@@ -112,8 +121,16 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiErro
         detail: "User not found".into(),
         code: "user_not_found",
     })?;
-    check_user(&user, &token, codec, settings.check_user_is_active)?;
-    Ok(Some(AuthUser { user, token }))
+    check_user(&user, token, codec, check_active)?;
+    Ok(user)
+}
+
+/// simplejwt's answer to a token without the user id claim.
+pub fn no_user_id() -> ApiError {
+    ApiError::AuthenticationCode {
+        detail: "Token contained no recognizable user identification".into(),
+        code: "token_not_valid",
+    }
 }
 
 /// Tries each accepted kind in order; all failing is one 401 listing every reason.

@@ -10,7 +10,10 @@ pub mod policy;
 pub mod throttle;
 mod user_cache;
 
-pub use extractor::{AuthSettings, AuthUser, authenticate, check_user, find_user, stamp_matches};
+pub use extractor::{
+    AuthSettings, AuthUser, authenticate, check_user, find_user, no_user_id, stamp_matches,
+    token_user,
+};
 pub use guard::{Acting, Allowed, StaffUser, SuperUser};
 pub use header::bearer_token;
 pub use password::{HashError, PasswordHasher};

@@ -330,3 +330,28 @@ async fn with_sliding_tokens_off_a_sliding_token_does_not_authenticate() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn sliding_refresh_refuses_a_validly_signed_token_without_a_user_id() {
+    let app = spawn_app_with(|s| {
+        s.sliding_tokens = true;
+        with_signing_key(s);
+    })
+    .await;
+    let id = app.create_user("alice");
+    let now = app.now();
+    let (status, body) = slide(&app, &forged_sliding(id, now)).await;
+    assert_eq!(status, StatusCode::OK, "the same token with a user: {body}");
+    let mut claims = keyward_claims("sliding", id, now, 300);
+    claims["refresh_exp"] = json!(now + 86_400);
+    claims.as_object_mut().map(|c| c.remove("user_id"));
+    assert_unauthorized(
+        app.post_token(REFRESH, "token", &sign_valid(&claims)).await,
+        &json!({
+            "detail": "Token contained no recognizable user identification",
+            "code": "token_not_valid",
+        }),
+        "a sliding token without user_id",
+    )
+    .await;
+}

@@ -388,3 +388,37 @@ async fn custom_claims_of_a_refresh_token_are_copied_but_its_id_and_times_are_no
         );
     }
 }
+
+#[actix_web::test]
+async fn a_validly_signed_refresh_token_without_a_user_id_is_refused_not_refreshed() {
+    // simplejwt refreshes it into a pair that stands for nobody; keyward refuses it as a
+    // protected route refuses such an access token.
+    let app = spawn_app_with(with_signing_key).await;
+    let id = app.create_user("alice");
+    let now = app.now();
+    let control = sign_valid(&keyward_claims("refresh", id, now, 3600));
+    let (status, body) = app.refresh(&control).await;
+    assert_eq!(status, StatusCode::OK, "the same token with a user: {body}");
+    let expected = json!({
+        "detail": "Token contained no recognizable user identification",
+        "code": "token_not_valid",
+    });
+    let mut without = keyward_claims("refresh", id, now, 3600);
+    without.as_object_mut().map(|c| c.remove("user_id"));
+    let mut null = keyward_claims("refresh", id, now, 3600);
+    null["user_id"] = Value::Null;
+    for (claims, case) in [(without, "no user_id claim"), (null, "user_id null")] {
+        let token = sign_valid(&claims);
+        assert_unauthorized(
+            app.post_token(REFRESH, "refresh", &token).await,
+            &expected,
+            case,
+        )
+        .await;
+    }
+    assert_eq!(
+        app.token_counts(),
+        (2, 1),
+        "only the control was rotated (recorded and blacklisted, its successor recorded)"
+    );
+}

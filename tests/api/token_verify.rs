@@ -1,12 +1,14 @@
 //! `POST /api/token/verify/`: any kind of token, checked for signature, times, id and the
-//! blacklist (keyward always consults it and answers 401, unlike simplejwt's 400).
+//! blacklist (keyward always consults it and answers 401, unlike simplejwt's 400), and its user
+//! as a protected route checks them (unlike simplejwt, which never looks at the user).
 
 use jsonwebtoken::Algorithm;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, assert_post_only, assert_token_not_valid, json_of, spawn_app, spawn_app_with,
+    PASSWORD, UserFlags, assert_post_only, assert_token_not_valid, assert_unauthorized, json_of,
+    spawn_app, spawn_app_with,
 };
 use crate::tokens::{SIGNING_KEY, keyward_claims, sign, sign_valid, unsigned, with_signing_key};
 
@@ -47,7 +49,8 @@ async fn valid_access_and_refresh_tokens_verify_to_an_empty_object() {
 async fn a_token_keyward_would_sign_verifies() {
     // The control for the forgeries below: the same key, algorithm and claims do verify.
     let app = spawn_app_with(with_signing_key).await;
-    let token = sign_valid(&keyward_claims("access", 1, app.now(), 300));
+    let id = app.create_user("alice");
+    let token = sign_valid(&keyward_claims("access", id, app.now(), 300));
     let (status, body) = app.verify(&token).await;
     assert_eq!((status, body), (StatusCode::OK, json!({})));
 }
@@ -172,7 +175,8 @@ async fn audience_and_issuer_are_checked_when_configured() {
         s.issuer = Some("keyward".into());
     })
     .await;
-    let base = keyward_claims("access", 1, app.now(), 300);
+    let id = app.create_user("alice");
+    let base = keyward_claims("access", id, app.now(), 300);
     let good = with(
         with(base.clone(), "aud", json!("api")),
         "iss",
@@ -301,4 +305,120 @@ async fn a_blacklisted_token_that_also_expired_is_reported_as_expired() {
 async fn verify_is_post_only_and_describes_its_field() {
     let app = spawn_app().await;
     assert_post_only(&app, VERIFY, "Token Verify", &[("token", "Token")]).await;
+}
+
+#[actix_web::test]
+async fn a_token_verifies_only_while_its_user_would_be_accepted_by_a_protected_route() {
+    // Verify answers "would this token be accepted?": after a deactivation, a deletion or a
+    // password change through the API it says no, with a protected route's 401 bodies.
+    let app = spawn_app().await;
+    app.create_superuser("root");
+    let admin = app.access_for("root").await;
+    let inactive = json!({"detail": "User is inactive", "code": "user_inactive"});
+    let deleted = json!({"detail": "User not found", "code": "user_not_found"});
+    let changed = json!({
+        "detail": "The user's password has been changed.",
+        "code": "password_changed",
+    });
+    // (username, what the admin does, what verify and a protected route answer after it)
+    let cases: [(&str, Value, &Value); 3] = [
+        ("deactivated", json!({"is_active": false}), &inactive),
+        ("deleted", Value::Null, &deleted),
+        (
+            "repassworded",
+            json!({"password": "orchard-lantern-58"}),
+            &changed,
+        ),
+    ];
+    for (case, patch, expected) in cases {
+        let id = app.create_user(case);
+        let (refresh, access) = app.login(case, PASSWORD).await;
+        for (token, kind) in [(&access, "access"), (&refresh, "refresh")] {
+            let (status, body) = app.verify(token).await;
+            assert_eq!(
+                (status, body),
+                (StatusCode::OK, json!({})),
+                "{case}: {kind} before"
+            );
+        }
+        let path = format!("/api/users/{id}/");
+        let response = if patch.is_null() {
+            app.delete_as(&path, &admin).await
+        } else {
+            app.patch_as(&path, &admin, &patch).await
+        };
+        assert!(
+            response.status().is_success(),
+            "{case}: {}",
+            response.status()
+        );
+
+        let refused = app.post_token(VERIFY, "token", &access).await;
+        assert_unauthorized(refused, expected, &format!("{case}: access token")).await;
+        let protected = app.me(&access).await;
+        assert_unauthorized(
+            protected,
+            expected,
+            &format!("{case}: the same on /api/me/"),
+        )
+        .await;
+        // The refresh token was blacklisted with the change, which verify reports first.
+        let refused = app.post_token(VERIFY, "token", &refresh).await;
+        assert_token_not_valid(refused, "Token is blacklisted", &format!("{case}: refresh")).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_refresh_token_whose_user_changed_behind_the_blacklist_is_refused_by_verify() {
+    // A refresh token that is not blacklisted still has its user checked: minted here for
+    // users made inactive, deleted or re-stamped straight in the database (no login, so the
+    // server's user cache has never seen them).
+    let app = spawn_app_with(with_signing_key).await;
+    let now = app.now();
+    let inactive = app.create_user_with(
+        "sleepy",
+        PASSWORD,
+        UserFlags {
+            active: false,
+            ..UserFlags::default()
+        },
+    );
+    let gone = app.create_user("gone");
+    app.delete_user(gone);
+    let alice = app.create_user("alice");
+    let mut stale = keyward_claims("refresh", alice, now, 3600);
+    stale["stamp"] = json!("stamp-before-the-password-change");
+    let cases = [
+        (
+            keyward_claims("refresh", inactive, now, 3600),
+            json!({"detail": "User is inactive", "code": "user_inactive"}),
+            "inactive user",
+        ),
+        (
+            keyward_claims("refresh", gone, now, 3600),
+            json!({"detail": "User not found", "code": "user_not_found"}),
+            "deleted user",
+        ),
+        (
+            stale,
+            json!({"detail": "The user's password has been changed.", "code": "password_changed"}),
+            "stale stamp",
+        ),
+        (
+            without(keyward_claims("refresh", alice, now, 3600), "user_id"),
+            json!({
+                "detail": "Token contained no recognizable user identification",
+                "code": "token_not_valid",
+            }),
+            "no user_id",
+        ),
+    ];
+    for (claims, expected, case) in cases {
+        let response = app.post_token(VERIFY, "token", &sign_valid(&claims)).await;
+        assert_unauthorized(response, &expected, case).await;
+    }
+    let control = sign_valid(&keyward_claims("refresh", alice, now, 3600));
+    let (status, body) = app.verify(&control).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({})), "the control");
+    assert_eq!(app.token_counts(), (0, 0), "verify writes nothing");
 }
