@@ -378,7 +378,10 @@ impl Settings {
         for (name, value) in [
             ("database_connect_timeout", self.database_connect_timeout),
             ("database_wait_timeout", self.database_wait_timeout),
-            ("database_statement_timeout", self.database_statement_timeout),
+            (
+                "database_statement_timeout",
+                self.database_statement_timeout,
+            ),
         ] {
             if value.is_zero() {
                 return invalid(format!("{name} must be more than zero"));

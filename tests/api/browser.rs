@@ -87,6 +87,11 @@ async fn start_driver() -> Option<Driver> {
 }
 
 async fn browser(driver: &Driver) -> Client {
+    open_browser(driver, None).await
+}
+
+/// A headless Chromium session; `logging` sets `goog:loggingPrefs` (to read its console log).
+async fn open_browser(driver: &Driver, logging: Option<serde_json::Value>) -> Client {
     let profile = driver
         .home
         .path()
@@ -102,9 +107,12 @@ async fn browser(driver: &Driver) -> Client {
             ]
         }
     });
-    let serde_json::Value::Object(caps) = caps else {
+    let serde_json::Value::Object(mut caps) = caps else {
         unreachable!()
     };
+    if let Some(logging) = logging {
+        caps.insert("goog:loggingPrefs".into(), logging);
+    }
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{}", driver.port))
@@ -422,34 +430,9 @@ async fn a_non_staff_user_is_refused_like_a_wrong_password_in_the_browser() {
 
 /// A browser whose console messages can be read with [`console_log`].
 async fn browser_with_console_log(driver: &Driver) -> Client {
-    let profile = driver
-        .home
-        .path()
-        .join(format!("profile-{}", uuid::Uuid::new_v4().simple()));
-    let caps = json!({
-        "browserName": "chrome",
-        "goog:loggingPrefs": {"browser": "ALL"},
-        "goog:chromeOptions": {
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--disable-crash-reporter", "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        }
-    });
-    let serde_json::Value::Object(caps) = caps else {
-        unreachable!()
-    };
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .unwrap_or_else(|e| panic!("cannot open a browser session: {e}"))
+    open_browser(driver, Some(json!({"browser": "ALL"}))).await
 }
 
-/// The browser's console messages since the last call (chromedriver's log endpoint), as
-/// `LEVEL message` lines.
 async fn console_log(driver: &Driver, b: &Client) -> Vec<String> {
     let session = b
         .session_id()
