@@ -331,10 +331,19 @@ impl TestApp {
             .await
     }
 
-    pub fn conn(&self) -> r2d2::PooledConnection<keyward::db::ConnectionManager> {
-        self.pool
-            .get()
-            .unwrap_or_else(|e| panic!("test connection: {e}"))
+    /// A connection of the app's pool. After a test's outage the pool may still hold the
+    /// database for down until its prober sees it back (within a fraction of a second).
+    pub fn conn(&self) -> keyward::db::PooledConn {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match self.pool.get() {
+                Ok(conn) => return conn,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => panic!("test connection: {e}"),
+            }
+        }
     }
 
     /// Creates a user straight in the database. Returns the id.
