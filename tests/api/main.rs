@@ -2,6 +2,7 @@
 
 mod asymmetric_keys;
 mod browser;
+mod browser_security;
 mod check;
 mod cli;
 mod console_client;
