@@ -4,7 +4,7 @@
 //! up again the moment the database answers.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread;
 use std::time::Duration;
 
@@ -14,6 +14,8 @@ const PROBE_INTERVAL: Duration = Duration::from_millis(200);
 #[derive(Debug, Default)]
 pub struct DbHealth {
     down: AtomicBool,
+    /// What made it down, for error messages.
+    cause: Mutex<String>,
 }
 
 impl DbHealth {
@@ -21,8 +23,14 @@ impl DbHealth {
         self.down.load(Ordering::Acquire)
     }
 
+    /// Why the database was last marked down.
+    pub fn cause(&self) -> String {
+        self.cause.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Marks the database unreachable; logs the first sign only.
     pub fn mark_down(&self, why: &str) {
+        why.clone_into(&mut self.cause.lock().unwrap_or_else(|e| e.into_inner()));
         if !self.down.swap(true, Ordering::AcqRel) {
             tracing::warn!(
                 cause = why,

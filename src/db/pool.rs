@@ -48,7 +48,10 @@ impl DbPool {
         let deadline = Instant::now() + self.wait;
         loop {
             if self.health.is_down() {
-                return Err(DbError::Unavailable("database unreachable".into()));
+                return Err(DbError::Unavailable(format!(
+                    "database unreachable ({})",
+                    self.health.cause().trim()
+                )));
             }
             let now = Instant::now();
             if now >= deadline {
@@ -63,11 +66,6 @@ impl DbPool {
                 return Ok(conn);
             }
         }
-    }
-
-    /// Whether the database is currently known to be unreachable.
-    pub fn is_down(&self) -> bool {
-        self.health.is_down()
     }
 }
 
