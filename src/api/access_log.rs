@@ -1,5 +1,6 @@
 //! One log event per request under the target `keyward::access` (method, path, status,
-//! duration, client address and direct peer; they differ only behind a trusted proxy). Off by default (`RUST_LOG` default is `info,keyward::access=warn`); enable with
+//! duration, client address and direct peer; they differ only behind a trusted proxy). Off by
+//! default (`RUST_LOG` default is `info,keyward::access=warn`); enable with
 //! `RUST_LOG=info,keyward::access=info`. When off it costs a filter check, nothing more.
 
 use std::time::Instant;

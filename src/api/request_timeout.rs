@@ -11,6 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use actix_web::HttpMessage;
+use actix_web::http::header;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
@@ -31,7 +32,8 @@ pub async fn request_timeout(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(limit) = req.app_data::<web::Data<RequestTimeout>>().map(|t| t.0) else {
+    let limit = req.app_data::<web::Data<RequestTimeout>>().map(|t| t.0);
+    let Some(limit) = limit.filter(|_| has_body(&req)) else {
         return next
             .call(req)
             .await
@@ -59,6 +61,16 @@ pub async fn request_timeout(
         Ok(response) => Ok(response.error_response(error)),
         Err(_) => Err(error),
     }
+}
+
+/// Whether the request announces a body (a bodiless GET, the hot path, needs no deadline:
+/// its headers were already bounded by actix's `client_request_timeout`).
+fn has_body(req: &ServiceRequest) -> bool {
+    let headers = req.headers();
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0")
 }
 
 fn is_console(path: &str) -> bool {
