@@ -1,6 +1,7 @@
 //! The sign-in locks: counters of failed sign-ins locked right now (an address and username
 //! pair, a username, or an address), and lifting one, which forgets its failures.
 
+use actix::Addr;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -8,12 +9,9 @@ use askama::Template;
 use super::error::{ConsoleError, render};
 use super::form::{self, Form};
 use super::layout::{Layout, PAGE_SIZE, Pager, page_number, show_time};
-use super::session::ConsoleSession;
+use super::session::{ConsoleSession, ConsoleSettings};
 use super::users::see_other;
 use crate::actors::ASK_TIMEOUT;
-use actix::Addr;
-
-use super::session::ConsoleSettings;
 use crate::actors::login_locks::{LiftLock, ListLocks, Lock, LoginLocks};
 use crate::auth::throttle::Scope;
 use crate::clock::Clock;
