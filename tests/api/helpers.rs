@@ -120,13 +120,18 @@ pub async fn assert_token_not_valid(response: Response, detail: &str, case: &str
     .await;
 }
 
-/// Asserts a 401 with exactly `expected` as body and the `WWW-Authenticate` challenge.
-pub async fn assert_unauthorized(response: Response, expected: &Value, case: &str) {
-    let challenge = response
+/// The `WWW-Authenticate` header of a response, if any.
+pub fn challenge_of(response: &Response) -> Option<String> {
+    response
         .headers()
         .get("www-authenticate")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .map(str::to_owned)
+}
+
+/// Asserts a 401 with exactly `expected` as body and the `WWW-Authenticate` challenge.
+pub async fn assert_unauthorized(response: Response, expected: &Value, case: &str) {
+    let challenge = challenge_of(&response);
     let (status, body) = json_of(response).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{case}: {body}");
     assert_eq!(&body, expected, "{case}");
@@ -354,6 +359,18 @@ impl TestApp {
     /// An active ordinary user with [`PASSWORD`].
     pub fn create_user(&self, username: &str) -> i64 {
         self.create_user_with(username, PASSWORD, UserFlags::default())
+    }
+
+    /// An inactive ordinary user with [`PASSWORD`].
+    pub fn create_inactive_user(&self, username: &str) -> i64 {
+        self.create_user_with(
+            username,
+            PASSWORD,
+            UserFlags {
+                active: false,
+                ..UserFlags::default()
+            },
+        )
     }
 
     /// An active superuser (not staff) with [`PASSWORD`].

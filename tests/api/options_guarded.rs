@@ -6,7 +6,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, TestApp, UserFlags, json_of, spawn_app_with};
+use crate::helpers::{TestApp, challenge_of, json_of, spawn_app_with};
 use crate::tokens::{keyward_claims, sign_valid, with_signing_key};
 
 /// What a resource's reads require.
@@ -26,11 +26,7 @@ async fn answer(
     access: Option<&str>,
 ) -> (StatusCode, Option<String>, Value) {
     let response = app.request_as(method, path, access, None).await;
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let challenge = challenge_of(&response);
     let (status, body) = json_of(response).await;
     (status, challenge, body)
 }
@@ -39,14 +35,7 @@ async fn answer(
 async fn options_on_every_protected_resource_is_refused_exactly_as_its_reads_are() {
     let app = spawn_app_with(with_signing_key).await;
     let plain_id = app.create_user("plain");
-    let inactive_id = app.create_user_with(
-        "sleepy",
-        PASSWORD,
-        UserFlags {
-            active: false,
-            ..UserFlags::default()
-        },
-    );
+    let inactive_id = app.create_inactive_user("sleepy");
     app.create_superuser("root");
     let group = app.create_group("analysts", &[]);
     let permission = app.permission_id("auth.view_user");

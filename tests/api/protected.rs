@@ -351,14 +351,7 @@ async fn a_user_that_no_longer_exists_is_refused_as_not_found() {
 #[actix_web::test]
 async fn with_check_user_is_active_off_an_inactive_user_is_served() {
     let app = spawn_app_with(|s| s.check_user_is_active = false).await;
-    app.create_user_with(
-        "sleepy",
-        PASSWORD,
-        UserFlags {
-            active: false,
-            ..UserFlags::default()
-        },
-    );
+    app.create_inactive_user("sleepy");
     let (_, access) = app.login("sleepy", PASSWORD).await;
     let (status, body) = json_of(app.me(&access).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -7,8 +7,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, TestApp, UserFlags, assert_post_only, assert_token_not_valid, assert_unauthorized,
-    json_of, spawn_app, spawn_app_with,
+    PASSWORD, TestApp, assert_post_only, assert_token_not_valid, assert_unauthorized, json_of,
+    spawn_app, spawn_app_with,
 };
 use crate::tokens::{claims_of, keyward_claims, sign_valid, with_signing_key};
 
@@ -272,14 +272,7 @@ async fn sliding_refresh_refuses_a_token_whose_user_was_deleted_or_deactivated()
     })
     .await;
     let deleted = app.create_user("gone");
-    let inactive = app.create_user_with(
-        "sleepy",
-        PASSWORD,
-        UserFlags {
-            active: false,
-            ..UserFlags::default()
-        },
-    );
+    let inactive = app.create_inactive_user("sleepy");
     app.delete_user(deleted);
     let control = app.create_user("alice");
     let now = app.now();

@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, UserFlags, json_of, multipart_body, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, json_of, multipart_body, spawn_app, spawn_app_with};
 use crate::tokens::{claims_of, header_of};
 
 const REQUIRED: &str = "This field is required.";
@@ -35,14 +35,7 @@ async fn login_returns_a_refresh_and_an_access_token_in_simplejwts_order() {
 async fn unknown_user_wrong_password_and_inactive_user_get_one_identical_answer() {
     let app = spawn_app().await;
     app.create_user("alice");
-    app.create_user_with(
-        "sleepy",
-        PASSWORD,
-        UserFlags {
-            active: false,
-            ..UserFlags::default()
-        },
-    );
+    app.create_inactive_user("sleepy");
     let cases = [
         ("nobody", PASSWORD, "unknown user"),
         ("alice", "wrong-password-1", "wrong password"),

@@ -8,8 +8,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, UserFlags, assert_post_only, assert_token_not_valid, assert_unauthorized, json_of,
-    spawn_app, spawn_app_with,
+    PASSWORD, assert_post_only, assert_token_not_valid, assert_unauthorized, json_of, spawn_app,
+    spawn_app_with,
 };
 use crate::tokens::{claims_of, keyward_claims, sign_valid, with_signing_key};
 
@@ -194,14 +194,7 @@ async fn refresh_refuses_a_token_whose_user_was_deleted_or_deactivated() {
     // made behind its back (these tests write straight to the database).
     let app = spawn_app_with(with_signing_key).await;
     let deleted = app.create_user("gone");
-    let inactive = app.create_user_with(
-        "sleepy",
-        PASSWORD,
-        UserFlags {
-            active: false,
-            ..UserFlags::default()
-        },
-    );
+    let inactive = app.create_inactive_user("sleepy");
     app.delete_user(deleted);
     let now = app.now();
     let cases = [(deleted, "deleted user"), (inactive, "inactive user")];
@@ -224,14 +217,7 @@ async fn an_inactive_user_may_refresh_when_check_user_is_active_is_off() {
         s.check_user_is_active = false;
     })
     .await;
-    let id = app.create_user_with(
-        "sleepy",
-        PASSWORD,
-        UserFlags {
-            active: false,
-            ..UserFlags::default()
-        },
-    );
+    let id = app.create_inactive_user("sleepy");
     let token = sign_valid(&keyward_claims("refresh", id, app.now(), 3600));
     let (status, body) = app.refresh(&token).await;
     assert_eq!(status, StatusCode::OK, "{body}");

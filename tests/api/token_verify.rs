@@ -7,8 +7,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    PASSWORD, UserFlags, assert_post_only, assert_token_not_valid, assert_unauthorized, json_of,
-    spawn_app, spawn_app_with,
+    PASSWORD, assert_post_only, assert_token_not_valid, assert_unauthorized, json_of, spawn_app,
+    spawn_app_with,
 };
 use crate::tokens::{SIGNING_KEY, keyward_claims, sign, sign_valid, unsigned, with_signing_key};
 
@@ -375,14 +375,7 @@ async fn a_refresh_token_whose_user_changed_behind_the_blacklist_is_refused_by_v
     // server's user cache has never seen them).
     let app = spawn_app_with(with_signing_key).await;
     let now = app.now();
-    let inactive = app.create_user_with(
-        "sleepy",
-        PASSWORD,
-        UserFlags {
-            active: false,
-            ..UserFlags::default()
-        },
-    );
+    let inactive = app.create_inactive_user("sleepy");
     let gone = app.create_user("gone");
     app.delete_user(gone);
     let alice = app.create_user("alice");

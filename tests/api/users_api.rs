@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, UserFlags, json_of, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, UserFlags, challenge_of, json_of, spawn_app};
 
 const DENIED: &str = "You do not have permission to perform this action.";
 const NO_USER: &str = "No User matches the given query.";
@@ -217,14 +217,7 @@ async fn filters_narrow_the_list_by_flags_and_group() {
     let app = spawn_app().await;
     let access = root(&app).await;
     app.create_user("plain");
-    app.create_user_with(
-        "sleepy",
-        PASSWORD,
-        UserFlags {
-            active: false,
-            ..UserFlags::default()
-        },
-    );
+    app.create_inactive_user("sleepy");
     app.create_user_with(
         "staffer",
         PASSWORD,
@@ -334,11 +327,7 @@ async fn an_anonymous_caller_gets_401_with_a_bearer_challenge() {
         let response = app
             .request_as(method.clone(), path, None, Some(&json!({"username": "x"})))
             .await;
-        let challenge = response
-            .headers()
-            .get("www-authenticate")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let challenge = challenge_of(&response);
         let (status, body) = json_of(response).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
         assert_eq!(
