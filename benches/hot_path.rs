@@ -7,11 +7,12 @@ use std::hint::black_box;
 use actix_web::http::Method;
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::actors::revoked::RevokedSet;
-use keyward::actors::token_blacklist::remember;
+use keyward::actors::token_blacklist::Lists;
 use keyward::auth::{Caller, Model, ModelPermissions, Policy, UserSnapshot};
 use keyward::config::Settings;
+use keyward::db::models::revocation::Revocations;
 use keyward::db::models::token::Revoked;
-use keyward::jwt::{SigningKeys, Subject, TokenCodec};
+use keyward::jwt::{SessionClaim, SigningKeys, Subject, TokenCodec};
 use time::OffsetDateTime;
 
 struct Report;
@@ -62,13 +63,20 @@ fn tokens(c: &mut Criterion) {
         claims: Vec::new(),
     };
     let refresh = codec
-        .mint_refresh(&subject, now)
+        .mint_refresh(
+            &subject,
+            SessionClaim {
+                id: "0123456789abcdef0123456789abcdef",
+                deadline: now + 3600,
+            },
+            now,
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     let access = codec
-        .access_for(&refresh.payload, now)
+        .access_for(&refresh.payload, now, None)
         .unwrap_or_else(|e| panic!("{e}"));
     c.bench_function("encode access token (HS256)", |b| {
-        b.iter(|| codec.access_for(black_box(&refresh.payload), now))
+        b.iter(|| codec.access_for(black_box(&refresh.payload), now, None))
     });
     c.bench_function("decode + validate access token (HS256)", |b| {
         b.iter(|| codec.decode(black_box(&access.token), now))
@@ -76,7 +84,11 @@ fn tokens(c: &mut Criterion) {
 }
 
 fn revocation(c: &mut Criterion) {
-    let set = RevokedSet::with_capacity(1_000_000);
+    let lists = Lists {
+        revoked: std::sync::Arc::new(RevokedSet::with_capacity(1_000_000)),
+        ended: Default::default(),
+    };
+    let set = &lists.revoked;
     let expires_at = time::PrimitiveDateTime::new(
         time::macros::date!(2030 - 01 - 01),
         time::macros::time!(0:00),
@@ -87,7 +99,10 @@ fn revocation(c: &mut Criterion) {
             expires_at,
         })
         .collect();
-    remember(&set, &rows);
+    lists.remember(&Revocations {
+        tokens: rows.clone(),
+        sessions: Vec::new(),
+    });
     let hit = rows[123_456].jti.clone();
     let miss = format!("{:032x}", 2u128);
     c.bench_function("revocation check, 1M revoked, hit", |b| {

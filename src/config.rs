@@ -128,6 +128,22 @@ pub struct Settings {
     /// Claim carrying the user's effective permissions (off when unset).
     pub token_permissions_claim: Option<String>,
 
+    // --- sessions ---
+    /// The claim carrying the session id in every token of a login.
+    pub session_id_claim: String,
+    /// A session ends this long after its login, however often it is refreshed; no token of it
+    /// expires later.
+    #[serde(with = "duration")]
+    pub session_max_lifetime: Duration,
+    /// A session not refreshed for this long ends; 0 turns the idle timeout off.
+    #[serde(with = "duration")]
+    pub session_idle_timeout: Duration,
+    /// A rotated refresh token presented again within this long of its rotation is a retry
+    /// (concurrent tabs): it gets the same new pair on the instance that rotated it, and ends
+    /// nothing. 0 (the default) is strict: any reuse of a rotated token ends its session.
+    #[serde(with = "duration")]
+    pub refresh_reuse_interval: Duration,
+
     // --- admin console ---
     /// A console session ends after this long without a request.
     #[serde(with = "duration")]
@@ -212,6 +228,10 @@ impl Default for Settings {
             token_user_claims: Vec::new(),
             token_groups_claim: None,
             token_permissions_claim: None,
+            session_id_claim: "sid".into(),
+            session_max_lifetime: Duration::from_secs(30 * 24 * 3600),
+            session_idle_timeout: Duration::ZERO,
+            refresh_reuse_interval: Duration::ZERO,
             admin_session_idle_timeout: Duration::from_secs(30 * 60),
             admin_session_lifetime: Duration::from_secs(12 * 3600),
             login_throttle: true,
@@ -304,6 +324,7 @@ impl Settings {
             ("request_timeout", self.request_timeout),
             ("login_lockout", self.login_lockout),
             ("login_window", self.login_window),
+            ("session_max_lifetime", self.session_max_lifetime),
         ] {
             if value.as_secs() == 0 {
                 return invalid(format!("{name} must be at least one second"));
@@ -326,6 +347,7 @@ impl Settings {
             &self.jti_claim,
             &self.revoke_token_claim,
             &self.sliding_token_refresh_exp_claim,
+            &self.session_id_claim,
         ];
         claims.extend(self.token_groups_claim.iter());
         claims.extend(self.token_permissions_claim.iter());
@@ -407,6 +429,12 @@ impl Settings {
             wait: self.database_wait_timeout,
             statement: self.database_statement_timeout,
         }
+    }
+
+    /// How long a token may outlive the end of its session: the longest access or sliding
+    /// lifetime, plus the leeway. Ended sessions are remembered this long.
+    pub fn session_token_window(&self) -> Duration {
+        self.access_token_lifetime.max(self.sliding_token_lifetime) + self.leeway
     }
 
     /// Token store threads on PostgreSQL, resolving 0.

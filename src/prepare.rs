@@ -6,12 +6,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use time::OffsetDateTime;
 
+use crate::actors::ended_sessions::EndedSessions;
 use crate::actors::revoked::RevokedSet;
-use crate::actors::token_blacklist::remember;
+use crate::actors::token_blacklist::Lists;
 use crate::auth::{HashError, PasswordHasher};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::models::{secret, token};
+use crate::db::models::revocation::Revocations;
+use crate::db::models::{secret, token, token_session};
 use crate::db::{DbConn, DbError, DbPool, migrations, stored_time};
 use crate::jwt::{KeyError, SigningKeys, needs_generated_secret};
 use crate::superuser;
@@ -21,8 +23,8 @@ const SIGNING_KEY_NAME: &str = "jwt_signing_key";
 
 pub struct Prepared {
     pub keys: SigningKeys,
-    pub revoked: RevokedSet,
-    /// When `revoked` was read.
+    pub lists: Lists,
+    /// When the lists were read.
     pub loaded_at: OffsetDateTime,
     pub dummy_hash: String,
 }
@@ -53,10 +55,27 @@ pub fn prepare(
     }
     let keys = signing_keys(settings, &mut conn, clock.now())?;
     let loaded_at = clock.now();
-    let rows = token::revoked_live(&mut conn, stored_time(loaded_at), None)?;
-    let revoked = RevokedSet::with_capacity(rows.len());
-    remember(&revoked, &rows);
-    tracing::info!(revoked = revoked.len(), "revocation list loaded");
+    let now = stored_time(loaded_at);
+    let window = settings.session_token_window();
+    let rows = Revocations {
+        tokens: token::revoked_live(&mut conn, now, None)?,
+        sessions: token_session::ended_recently(
+            &mut conn,
+            now,
+            stored_time(loaded_at - window),
+            None,
+        )?,
+    };
+    let lists = Lists {
+        revoked: RevokedSet::with_capacity(rows.tokens.len()).into(),
+        ended: EndedSessions::new(window, rows.sessions.len()).into(),
+    };
+    lists.remember(&rows);
+    tracing::info!(
+        revoked = lists.revoked.len(),
+        ended_sessions = lists.ended.len(),
+        "revocation lists loaded"
+    );
 
     let hasher = PasswordHasher::new(settings.bcrypt_cost);
     if settings.create_default_superuser
@@ -66,7 +85,7 @@ pub fn prepare(
     }
     Ok(Prepared {
         keys,
-        revoked,
+        lists,
         loaded_at,
         dummy_hash: hasher.dummy_hash()?,
     })

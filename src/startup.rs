@@ -9,6 +9,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
+use crate::actors::ended_sessions::EndedSessions;
 use crate::actors::login_locks::LoginLocks;
 use crate::actors::revoked::RevokedSet;
 use crate::actors::session_store::SessionStore;
@@ -53,6 +54,9 @@ pub enum StartupError {
 struct Shared {
     codec: web::Data<TokenCodec>,
     revoked: web::Data<RevokedSet>,
+    ended: web::Data<EndedSessions>,
+    sessions_policy: web::Data<api::SessionPolicy>,
+    retries: web::Data<api::RotationRetries>,
     cache: web::Data<UserCache>,
     users: web::Data<Addr<UserManager>>,
     readers: web::Data<UserReader>,
@@ -99,12 +103,11 @@ impl Keyward {
         };
         let Prepared {
             keys,
-            revoked,
+            lists,
             loaded_at,
             dummy_hash,
         } = prepared;
 
-        let revoked = Arc::new(revoked);
         let cache = Arc::new(UserCache::new(settings.user_cache_ttl));
         let policy = UserPolicy {
             hasher: PasswordHasher::new(settings.bcrypt_cost),
@@ -136,7 +139,7 @@ impl Keyward {
             SyncArbiter::start(threads, move || TokenStore::new(pool.clone()))
         };
         let blacklist = TokenBlacklist::new(
-            Arc::clone(&revoked),
+            lists.clone(),
             (start_store(store_threads), start_store(1)),
             clock.clone(),
             (
@@ -149,7 +152,7 @@ impl Keyward {
         // Wait for the actor to run `started` (its timers need the running system): an actor
         // still unstarted when the system goes down would start, and panic, while dropped.
         blacklist
-            .send(Remember(Vec::new()))
+            .send(Remember(Default::default()))
             .await
             .map_err(|e| StartupError::Other(e.to_string()))?;
 
@@ -165,7 +168,10 @@ impl Keyward {
             .map_err(crate::config::ConfigError::Invalid)?;
         let shared = Shared {
             codec: web::Data::new(TokenCodec::new(settings, keys)),
-            revoked: web::Data::from(revoked),
+            revoked: web::Data::from(lists.revoked),
+            ended: web::Data::from(lists.ended),
+            sessions_policy: web::Data::new(api::SessionPolicy::from_settings(settings)),
+            retries: web::Data::new(api::RotationRetries::default()),
             cache: web::Data::from(cache),
             users: web::Data::new(users),
             readers: web::Data::new(readers),
@@ -203,6 +209,9 @@ impl Keyward {
         let s = self.shared.clone();
         cfg.app_data(s.codec)
             .app_data(s.revoked)
+            .app_data(s.ended)
+            .app_data(s.sessions_policy)
+            .app_data(s.retries)
             .app_data(s.cache)
             .app_data(s.users)
             .app_data(s.readers)

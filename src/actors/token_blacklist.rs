@@ -1,4 +1,4 @@
-//! The token blacklist: owns the in-memory revocation list. It writes through the token store
+//! The token blacklist: owns the in-memory revocation list and the list of ended sessions. It writes through the token store
 //! first and updates memory only after the database committed; it reads revocations made by
 //! other instances on a timer and purges expired entries on another. Its handlers never wait:
 //! each hands back a future, so a slow database delays only the requests that need it, and the
@@ -11,17 +11,37 @@ use actix::prelude::*;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::ASK_TIMEOUT;
+use super::ended_sessions::EndedSessions;
 use super::revoked::RevokedSet;
 use super::token_store::{
-    BlacklistToken, LoadRevoked, RecordOutstanding, RevokeIds, RotateRefresh, TokenStore,
-    UnrevokeId,
+    BlacklistToken, EndSessions, LoadRevoked, RecordOutstanding, RefreshSession, RevokeIds,
+    RotateRefresh, SessionRefresh, StartSession, TokenStore, UnrevokeId,
 };
 use crate::clock::Clock;
-use crate::db::models::token::{Blacklisting, NewOutstanding, Revoked};
+use crate::db::models::revocation::Revocations;
+use crate::db::models::token::{Blacklisting, NewOutstanding};
 use crate::db::{DbError, stored_time};
 
+/// The in-memory lists request handlers read.
+#[derive(Clone)]
+pub struct Lists {
+    pub revoked: Arc<RevokedSet>,
+    pub ended: Arc<EndedSessions>,
+}
+
+impl Lists {
+    /// Adds what the database has revoked.
+    pub fn remember(&self, revocations: &Revocations) {
+        for row in &revocations.tokens {
+            self.revoked
+                .insert(&row.jti, row.expires_at.assume_utc().unix_timestamp());
+        }
+        self.ended.remember(&revocations.sessions);
+    }
+}
+
 pub struct TokenBlacklist {
-    revoked: Arc<RevokedSet>,
+    lists: Lists,
     store: Addr<TokenStore>,
     /// The store thread for the background sync, apart from the request path's threads.
     sync_store: Addr<TokenStore>,
@@ -35,16 +55,16 @@ pub struct TokenBlacklist {
 }
 
 impl TokenBlacklist {
-    /// `loaded_at` is when the caller read the initial list into `revoked`.
+    /// `loaded_at` is when the caller read the initial lists.
     pub fn new(
-        revoked: Arc<RevokedSet>,
+        lists: Lists,
         (store, sync_store): (Addr<TokenStore>, Addr<TokenStore>),
         clock: Clock,
         intervals: (Duration, Duration),
         loaded_at: OffsetDateTime,
     ) -> Self {
         Self {
-            revoked,
+            lists,
             store,
             sync_store,
             syncing: false,
@@ -67,6 +87,7 @@ impl TokenBlacklist {
         let request = self.sync_store.send(LoadRevoked {
             now: stored_time(started),
             since: Some(stored_time(since)),
+            ended_after: stored_time(started - self.lists.ended.window()),
         });
         request
             .timeout(ASK_TIMEOUT)
@@ -75,7 +96,7 @@ impl TokenBlacklist {
                 act.syncing = false;
                 match result {
                     Ok(Ok(rows)) => {
-                        remember(&act.revoked, &rows);
+                        act.lists.remember(&rows);
                         act.synced_at = started;
                     }
                     Ok(Err(err)) => {
@@ -94,22 +115,19 @@ impl Actor for TokenBlacklist {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(self.sync_interval, Self::sync);
         ctx.run_interval(self.purge_interval, |act, _| {
-            let purged = act.revoked.purge(act.clock.now().unix_timestamp());
-            if purged > 0 {
+            let now = act.clock.now().unix_timestamp();
+            let purged = act.lists.revoked.purge(now);
+            let sessions = act.lists.ended.purge(now);
+            if purged + sessions > 0 {
                 tracing::info!(
                     purged,
-                    remaining = act.revoked.len(),
+                    remaining = act.lists.revoked.len(),
+                    sessions,
+                    sessions_remaining = act.lists.ended.len(),
                     "expired revocations purged"
                 );
             }
         });
-    }
-}
-
-/// Adds rows to the in-memory list.
-pub fn remember(revoked: &RevokedSet, rows: &[Revoked]) {
-    for row in rows {
-        revoked.insert(&row.jti, row.expires_at.assume_utc().unix_timestamp());
     }
 }
 
@@ -119,6 +137,59 @@ fn unix(t: PrimitiveDateTime) -> i64 {
 
 fn flatten<T>(result: Result<Result<T, DbError>, MailboxError>) -> Result<T, DbError> {
     result.map_err(|e| DbError::Unavailable(format!("token store: {e}")))?
+}
+
+/// Starts a session with its first refresh or sliding token.
+#[derive(Message)]
+#[rtype(result = "Result<(), DbError>")]
+pub struct Start(pub StartSession);
+
+impl Handler<Start> for TokenBlacklist {
+    type Result = ResponseFuture<Result<(), DbError>>;
+
+    fn handle(&mut self, msg: Start, _: &mut Self::Context) -> Self::Result {
+        let request = self.store.send(msg.0).timeout(ASK_TIMEOUT);
+        Box::pin(async move { flatten(request.await) })
+    }
+}
+
+/// Refreshes a session's token (see [`RefreshSession`]); memory learns what it revoked before
+/// the answer goes out.
+#[derive(Message)]
+#[rtype(result = "Result<SessionRefresh, DbError>")]
+pub struct Refresh(pub RefreshSession);
+
+impl Handler<Refresh> for TokenBlacklist {
+    type Result = ResponseFuture<Result<SessionRefresh, DbError>>;
+
+    fn handle(&mut self, msg: Refresh, _: &mut Self::Context) -> Self::Result {
+        let lists = self.lists.clone();
+        let request = self.store.send(msg.0).timeout(ASK_TIMEOUT);
+        Box::pin(async move {
+            let (outcome, revocations) = flatten(request.await)?;
+            lists.remember(&revocations);
+            Ok(outcome)
+        })
+    }
+}
+
+/// Ends sessions of a user (see [`EndSessions`]); memory learns them after the commit.
+#[derive(Message)]
+#[rtype(result = "Result<Revocations, DbError>")]
+pub struct EndUserSessions(pub EndSessions);
+
+impl Handler<EndUserSessions> for TokenBlacklist {
+    type Result = ResponseFuture<Result<Revocations, DbError>>;
+
+    fn handle(&mut self, msg: EndUserSessions, _: &mut Self::Context) -> Self::Result {
+        let lists = self.lists.clone();
+        let request = self.store.send(msg.0).timeout(ASK_TIMEOUT);
+        Box::pin(async move {
+            let revocations = flatten(request.await)?;
+            lists.remember(&revocations);
+            Ok(revocations)
+        })
+    }
 }
 
 /// Records an issued refresh or sliding token.
@@ -138,11 +209,14 @@ impl Handler<Record> for TokenBlacklist {
     }
 }
 
-/// Blacklists one token; memory learns it once the database has it.
+/// Blacklists one token, ending its session when it names one (logout); memory learns both
+/// once the database has them.
 #[derive(Message)]
 #[rtype(result = "Result<Blacklisting, DbError>")]
 pub struct Blacklist {
     pub token: NewOutstanding,
+    /// The session to end, and who ends it.
+    pub session: Option<(String, Option<i64>)>,
     pub at: PrimitiveDateTime,
 }
 
@@ -150,18 +224,20 @@ impl Handler<Blacklist> for TokenBlacklist {
     type Result = ResponseFuture<Result<Blacklisting, DbError>>;
 
     fn handle(&mut self, msg: Blacklist, _: &mut Self::Context) -> Self::Result {
-        let revoked = Arc::clone(&self.revoked);
+        let lists = self.lists.clone();
         let (jti, exp) = (msg.token.jti.clone(), unix(msg.token.expires_at));
         let request = self
             .store
             .send(BlacklistToken {
                 token: msg.token,
+                session: msg.session,
                 at: msg.at,
             })
             .timeout(ASK_TIMEOUT);
         Box::pin(async move {
-            let outcome = flatten(request.await)?;
-            revoked.insert(&jti, exp);
+            let (outcome, revocations) = flatten(request.await)?;
+            lists.revoked.insert(&jti, exp);
+            lists.remember(&revocations);
             Ok(outcome)
         })
     }
@@ -181,7 +257,7 @@ impl Handler<Rotate> for TokenBlacklist {
     type Result = ResponseFuture<Result<Blacklisting, DbError>>;
 
     fn handle(&mut self, msg: Rotate, _: &mut Self::Context) -> Self::Result {
-        let revoked = Arc::clone(&self.revoked);
+        let revoked = Arc::clone(&self.lists.revoked);
         let (jti, exp, blacklist_old) = (
             msg.old.jti.clone(),
             unix(msg.old.expires_at),
@@ -206,24 +282,26 @@ impl Handler<Rotate> for TokenBlacklist {
     }
 }
 
-/// Tokens the database already blacklisted (e.g. in a password change's transaction).
+/// Tokens and sessions the database already revoked (e.g. in a password change's transaction).
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Remember(pub Vec<Revoked>);
+pub struct Remember(pub Revocations);
 
 impl Handler<Remember> for TokenBlacklist {
     type Result = ();
 
     fn handle(&mut self, msg: Remember, _: &mut Self::Context) {
-        remember(&self.revoked, &msg.0);
+        self.lists.remember(&msg.0);
     }
 }
 
-/// Revokes outstanding tokens by id (console); memory learns them after the commit.
+/// Revokes outstanding tokens by id (console), ending the sessions they carry on; memory learns
+/// them after the commit. Answers how many tokens were revoked.
 #[derive(Message)]
 #[rtype(result = "Result<usize, DbError>")]
 pub struct RevokeTokens {
     pub ids: Vec<i64>,
+    pub by: Option<i64>,
     pub at: PrimitiveDateTime,
 }
 
@@ -231,40 +309,54 @@ impl Handler<RevokeTokens> for TokenBlacklist {
     type Result = ResponseFuture<Result<usize, DbError>>;
 
     fn handle(&mut self, msg: RevokeTokens, _: &mut Self::Context) -> Self::Result {
-        let revoked = Arc::clone(&self.revoked);
+        let lists = self.lists.clone();
         let request = self
             .store
             .send(RevokeIds {
                 ids: msg.ids,
+                by: msg.by,
                 at: msg.at,
             })
             .timeout(ASK_TIMEOUT);
         Box::pin(async move {
-            let rows = flatten(request.await)?;
-            remember(&revoked, &rows);
-            Ok(rows.len())
+            let revocations = flatten(request.await)?;
+            lists.remember(&revocations);
+            Ok(revocations.tokens.len())
         })
     }
 }
 
-/// Lifts the revocation of one outstanding token. Other instances keep refusing it until they
-/// restart: the sync between instances only adds revocations.
+/// Lifts the revocation of one outstanding token, and reopens the session its revocation
+/// ended. Other instances keep refusing it until they restart: the sync between instances
+/// only adds revocations.
 #[derive(Message)]
 #[rtype(result = "Result<bool, DbError>")]
-pub struct Unrevoke(pub i64);
+pub struct Unrevoke {
+    pub id: i64,
+    pub at: PrimitiveDateTime,
+}
 
 impl Handler<Unrevoke> for TokenBlacklist {
     type Result = ResponseFuture<Result<bool, DbError>>;
 
     fn handle(&mut self, msg: Unrevoke, _: &mut Self::Context) -> Self::Result {
-        let revoked = Arc::clone(&self.revoked);
-        let request = self.store.send(UnrevokeId(msg.0)).timeout(ASK_TIMEOUT);
+        let lists = self.lists.clone();
+        let request = self
+            .store
+            .send(UnrevokeId {
+                id: msg.id,
+                at: msg.at,
+            })
+            .timeout(ASK_TIMEOUT);
         Box::pin(async move {
-            let jti = flatten(request.await)?;
-            if let Some(jti) = &jti {
-                revoked.remove(jti);
+            let lifted = flatten(request.await)?;
+            if let Some((jti, session)) = &lifted {
+                lists.revoked.remove(jti);
+                if let Some(session) = session {
+                    lists.ended.remove(session);
+                }
             }
-            Ok(jti.is_some())
+            Ok(lifted.is_some())
         })
     }
 }

@@ -15,7 +15,7 @@ use crate::auth::{Acting, policy, random_token};
 use crate::db::models::Page;
 use crate::db::models::group::{self, Group};
 use crate::db::models::permission::{self, Permission};
-use crate::db::models::token::{self, Revoked};
+use crate::db::models::revocation::{self, Revocations};
 use crate::db::models::user::{self, NewUser, User, UserChanges, UserFilter};
 use crate::db::{DbConn, DbError, stored_time};
 
@@ -242,7 +242,7 @@ impl Handler<CreateUser> for UserManager {
 /// Updates a user (PUT and PATCH alike: only given fields change). Returns the tokens revoked
 /// when the user was deactivated or given a new password.
 #[derive(Message)]
-#[rtype(result = "Result<(UserRecord, Vec<Revoked>), UserError>")]
+#[rtype(result = "Result<(UserRecord, Revocations), UserError>")]
 pub struct UpdateUser {
     pub by: Acting,
     pub id: i64,
@@ -251,7 +251,7 @@ pub struct UpdateUser {
 }
 
 impl Handler<UpdateUser> for UserManager {
-    type Result = Result<(UserRecord, Vec<Revoked>), UserError>;
+    type Result = Result<(UserRecord, Revocations), UserError>;
 
     fn handle(&mut self, msg: UpdateUser, _: &mut Self::Context) -> Self::Result {
         let UpdateUser { by, id, input, now } = msg;
@@ -326,9 +326,9 @@ impl Handler<UpdateUser> for UserManager {
                 )?;
             }
             let revoked = if revoke {
-                token::blacklist_all_for_user(conn, id, stored_time(now))?
+                revocation::revoke_all_for_user(conn, id, Some(by.user().id), stored_time(now))?
             } else {
-                Vec::new()
+                Revocations::default()
             };
             Ok::<_, UserError>(revoked)
         })?;
@@ -339,7 +339,7 @@ impl Handler<UpdateUser> for UserManager {
 
 /// Deletes a user after blacklisting all their tokens; returns those tokens.
 #[derive(Message)]
-#[rtype(result = "Result<Vec<Revoked>, UserError>")]
+#[rtype(result = "Result<Revocations, UserError>")]
 pub struct DeleteUser {
     pub by: Acting,
     pub id: i64,
@@ -347,7 +347,7 @@ pub struct DeleteUser {
 }
 
 impl Handler<DeleteUser> for UserManager {
-    type Result = Result<Vec<Revoked>, UserError>;
+    type Result = Result<Revocations, UserError>;
 
     fn handle(&mut self, msg: DeleteUser, _: &mut Self::Context) -> Self::Result {
         let mut conn = self.conn()?;
@@ -356,7 +356,12 @@ impl Handler<DeleteUser> for UserManager {
             return Err(UserError::Forbidden(ONLY_SUPERUSERS));
         }
         let revoked = conn.write(|conn| {
-            let revoked = token::blacklist_all_for_user(conn, target.id, stored_time(msg.now))?;
+            let revoked = revocation::revoke_all_for_user(
+                conn,
+                target.id,
+                Some(msg.by.user().id),
+                stored_time(msg.now),
+            )?;
             user::delete(conn, target.id)?;
             Ok::<_, UserError>(revoked)
         })?;
@@ -368,7 +373,7 @@ impl Handler<DeleteUser> for UserManager {
 /// "Revoke all tokens of this user": a new security stamp (older access tokens fail at once)
 /// and every live refresh token blacklisted, in one transaction.
 #[derive(Message)]
-#[rtype(result = "Result<Vec<Revoked>, UserError>")]
+#[rtype(result = "Result<Revocations, UserError>")]
 pub struct RevokeAllTokens {
     pub by: Acting,
     pub id: i64,
@@ -376,7 +381,7 @@ pub struct RevokeAllTokens {
 }
 
 impl Handler<RevokeAllTokens> for UserManager {
-    type Result = Result<Vec<Revoked>, UserError>;
+    type Result = Result<Revocations, UserError>;
 
     fn handle(&mut self, msg: RevokeAllTokens, _: &mut Self::Context) -> Self::Result {
         let mut conn = self.conn()?;
@@ -390,9 +395,10 @@ impl Handler<RevokeAllTokens> for UserManager {
         };
         let revoked = conn.write(|conn| {
             user::update(conn, target.id, &changes)?;
-            Ok::<_, UserError>(token::blacklist_all_for_user(
+            Ok::<_, UserError>(revocation::revoke_all_for_user(
                 conn,
                 target.id,
+                Some(msg.by.user().id),
                 stored_time(msg.now),
             )?)
         })?;

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::auth::throttle::{Throttle, ThrottlePolicy};
 use crate::auth::{HashError, PasswordHasher, UserCache, UserSnapshot, random_token};
-use crate::db::models::token::{self, Revoked};
+use crate::db::models::revocation::{self, Revocations};
 use crate::db::models::user::{self, NewUser, User};
 use crate::db::{DbConn, DbError, DbPool, stored_time};
 use crate::error::FieldErrors;
@@ -226,7 +226,7 @@ impl Handler<RegisterUser> for UserManager {
 /// stamp is renewed and every live refresh token of the user is blacklisted; those tokens are
 /// returned so the blacklist actor can learn them.
 #[derive(Message)]
-#[rtype(result = "Result<(Arc<UserSnapshot>, Vec<Revoked>), UserError>")]
+#[rtype(result = "Result<(Arc<UserSnapshot>, Revocations), UserError>")]
 pub struct ChangePassword {
     pub user_id: i64,
     pub current_password: String,
@@ -238,7 +238,7 @@ pub const WRONG_CURRENT_PASSWORD: &str =
     "Your old password was entered incorrectly. Please enter it again.";
 
 impl Handler<ChangePassword> for UserManager {
-    type Result = Result<(Arc<UserSnapshot>, Vec<Revoked>), UserError>;
+    type Result = Result<(Arc<UserSnapshot>, Revocations), UserError>;
 
     fn handle(&mut self, msg: ChangePassword, _: &mut Self::Context) -> Self::Result {
         let mut conn = self.conn()?;
@@ -254,7 +254,7 @@ impl Handler<ChangePassword> for UserManager {
         let now = stored_time(msg.now);
         let revoked = conn.write(|conn| {
             user::set_password(conn, row.id, &hash, &stamp)?;
-            token::blacklist_all_for_user(conn, row.id, now)
+            revocation::revoke_all_for_user(conn, row.id, Some(row.id), now)
         })?;
         self.cache.invalidate(row.id);
         let row = user::find(&mut conn, msg.user_id)?.ok_or(UserError::NotFound)?;

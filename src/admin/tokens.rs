@@ -291,6 +291,7 @@ pub async fn revoke_selected(
     let count = blacklist
         .send(RevokeTokens {
             ids,
+            by: Some(session.user.id),
             at: stored_time(clock.now()),
         })
         .timeout(ASK_TIMEOUT)
@@ -319,6 +320,7 @@ pub async fn revoke_one(
     let count = blacklist
         .send(RevokeTokens {
             ids: vec![id],
+            by: Some(session.user.id),
             at: stored_time(clock.now()),
         })
         .timeout(ASK_TIMEOUT)
@@ -339,11 +341,18 @@ pub async fn unrevoke(
     session: ConsoleSession,
     body: web::Bytes,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     session.require(UNREVOKE)?;
     let id = path_id(&req)?;
-    let lifted = blacklist.send(Unrevoke(id)).timeout(ASK_TIMEOUT).await??;
+    let lifted = blacklist
+        .send(Unrevoke {
+            id,
+            at: stored_time(clock.now()),
+        })
+        .timeout(ASK_TIMEOUT)
+        .await??;
     session
         .flash(if lifted {
             "The revocation was lifted."

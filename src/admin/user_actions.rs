@@ -125,7 +125,7 @@ pub async fn set_password(
         })
         .timeout(ASK_TIMEOUT)
         .await??;
-    let count = revoked.len();
+    let count = revoked.tokens.len();
     blacklist
         .send(Remember(revoked))
         .timeout(ASK_TIMEOUT)
@@ -159,7 +159,7 @@ pub async fn revoke_tokens(
         })
         .timeout(ASK_TIMEOUT)
         .await??;
-    let count = revoked.len();
+    let count = revoked.tokens.len();
     blacklist
         .send(Remember(revoked))
         .timeout(ASK_TIMEOUT)

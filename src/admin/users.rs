@@ -518,7 +518,7 @@ pub async fn edit(
             let note = if revoked.is_empty() {
                 String::new()
             } else {
-                format!(" {} token(s) revoked.", revoked.len())
+                format!(" {} token(s) revoked.", revoked.tokens.len())
             };
             blacklist
                 .send(Remember(revoked))

@@ -2,16 +2,25 @@
 //! refresh, sliding and password change.
 
 use actix::Addr;
+use actix_web::HttpRequest;
+use actix_web::http::header::USER_AGENT;
 use serde_json::Value;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
+use super::session_policy::SessionPolicy;
 use crate::actors::ASK_TIMEOUT;
-use crate::actors::token_blacklist::{Record, TokenBlacklist};
+use crate::actors::token_blacklist::{Start, TokenBlacklist};
+use crate::actors::token_store::StartSession;
 use crate::auth::UserSnapshot;
+use crate::client::ClientView;
 use crate::db::models::token::{NewOutstanding, digest};
+use crate::db::models::token_session::{NewTokenSession, SessionKind};
 use crate::db::stored_time;
 use crate::error::ApiError;
-use crate::jwt::{Decoded, Minted, Subject, TokenCodec};
+use crate::jwt::{Decoded, Minted, SessionClaim, Subject, TokenCodec, new_session_id};
+
+/// The longest user agent kept with a session.
+const USER_AGENT_MAX: usize = 512;
 
 /// The claims a user's tokens carry.
 pub fn subject(user: &UserSnapshot, codec: &TokenCodec) -> Subject {
@@ -88,23 +97,105 @@ pub fn mint_failed(err: String) -> ApiError {
     ApiError::Internal(format!("token signing failed: {err}"))
 }
 
-/// A refresh token (recorded as outstanding) and its access token.
-pub async fn issue_pair(
-    codec: &TokenCodec,
-    blacklist: &Addr<TokenBlacklist>,
-    user: &UserSnapshot,
-    now: OffsetDateTime,
-) -> Result<(Minted, Minted), ApiError> {
-    let ts = now.unix_timestamp();
-    let refresh = codec
-        .mint_refresh(&subject(user, codec), ts)
-        .map_err(mint_failed)?;
-    let access = codec
-        .access_for(&refresh.payload, ts)
-        .map_err(mint_failed)?;
-    blacklist
-        .send(Record(minted_row(&refresh, Some(user.id), now)))
-        .timeout(ASK_TIMEOUT)
-        .await??;
-    Ok((refresh, access))
+/// What a login needs to start a session.
+pub struct Login<'a> {
+    pub req: &'a HttpRequest,
+    pub codec: &'a TokenCodec,
+    pub blacklist: &'a Addr<TokenBlacklist>,
+    pub policy: &'a SessionPolicy,
+    pub now: OffsetDateTime,
+}
+
+impl Login<'_> {
+    /// A new session: a refresh token (recorded as outstanding) and its access token.
+    pub async fn pair(&self, user: &UserSnapshot) -> Result<(Minted, Minted), ApiError> {
+        let ts = self.now.unix_timestamp();
+        let id = new_session_id();
+        let session = SessionClaim {
+            id: &id,
+            deadline: self.policy.deadline(self.now),
+        };
+        let refresh = self
+            .codec
+            .mint_refresh(&subject(user, self.codec), session, ts)
+            .map_err(mint_failed)?;
+        let access = self
+            .codec
+            .access_for(&refresh.payload, ts, Some(session.deadline))
+            .map_err(mint_failed)?;
+        self.start(&id, SessionKind::Pair, &refresh, user.id)
+            .await?;
+        Ok((refresh, access))
+    }
+
+    /// A new session of one sliding token.
+    pub async fn sliding(&self, user: &UserSnapshot) -> Result<Minted, ApiError> {
+        let id = new_session_id();
+        let session = SessionClaim {
+            id: &id,
+            deadline: self.policy.deadline(self.now),
+        };
+        let token = self
+            .codec
+            .mint_sliding(
+                &subject(user, self.codec),
+                session,
+                self.now.unix_timestamp(),
+            )
+            .map_err(mint_failed)?;
+        self.start(&id, SessionKind::Sliding, &token, user.id)
+            .await?;
+        Ok(token)
+    }
+
+    async fn start(
+        &self,
+        id: &str,
+        kind: SessionKind,
+        first: &Minted,
+        user_id: i64,
+    ) -> Result<(), ApiError> {
+        let created_at = stored_time(self.now);
+        let user_agent = self
+            .req
+            .headers()
+            .get(USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        let session = NewTokenSession {
+            id: id.to_owned(),
+            user_id,
+            kind: kind.as_str(),
+            current_jti: first.jti.clone(),
+            created_at,
+            refreshed_at: created_at,
+            expires_at: at(self.policy.deadline(self.now), self.now),
+            user_agent: truncated(user_agent, USER_AGENT_MAX),
+            client_address: ClientView::of(self.req)
+                .address
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+        };
+        self.blacklist
+            .send(Start(StartSession {
+                session,
+                token: minted_row(first, Some(user_id), self.now),
+            }))
+            .timeout(ASK_TIMEOUT)
+            .await??;
+        Ok(())
+    }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary; no NUL (PostgreSQL refuses it).
+fn truncated(text: String, max: usize) -> String {
+    let text = text.replace('\0', "");
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
 }

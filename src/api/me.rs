@@ -8,7 +8,8 @@ use super::body;
 use super::endpoint::{Meta, serve};
 use super::fields::{Fields, Trim};
 use super::headers::token_answer;
-use super::issue::issue_pair;
+use super::issue::Login;
+use super::session_policy::SessionPolicy;
 use super::signup::PasswordRules;
 use super::user_view::UserView;
 use crate::actors::ASK_TIMEOUT;
@@ -51,7 +52,7 @@ async fn me(auth: AuthUser) -> HttpResponse {
 
 /// **Permissions:** authenticated. `POST {"current_password","new_password"}` -> a new
 /// `{"refresh","access"}` pair for this client; every other token of the user stops working
-/// (refresh tokens are blacklisted, and the security stamp changes).
+/// (refresh tokens are blacklisted, every session ends, and the security stamp changes).
 #[allow(clippy::too_many_arguments)]
 async fn change_password(
     req: HttpRequest,
@@ -61,6 +62,7 @@ async fn change_password(
     blacklist: web::Data<Addr<TokenBlacklist>>,
     codec: web::Data<TokenCodec>,
     rules: web::Data<PasswordRules>,
+    policy: web::Data<SessionPolicy>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let data = body::parse(&req, payload).await?;
@@ -94,7 +96,14 @@ async fn change_password(
         .send(Remember(revoked))
         .timeout(ASK_TIMEOUT)
         .await?;
-    let (refresh, access) = issue_pair(&codec, &blacklist, &user, now).await?;
+    let login = Login {
+        req: &req,
+        codec: &codec,
+        blacklist: &blacklist,
+        policy: &policy,
+        now,
+    };
+    let (refresh, access) = login.pair(&user).await?;
     Ok(token_answer(
         json!({ "refresh": refresh.token, "access": access.token }),
     ))

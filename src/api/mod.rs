@@ -16,6 +16,8 @@ mod multipart;
 mod pagination;
 pub(crate) mod permissions;
 mod request_timeout;
+mod rotation_retries;
+mod session_policy;
 mod signup;
 mod sliding;
 mod token;
@@ -29,6 +31,8 @@ pub use challenge::add_challenge;
 pub use headers::nosniff;
 pub use permissions::{BAD_CODENAME, valid_codename};
 pub use request_timeout::{RequestTimeout, request_timeout};
+pub use rotation_retries::RotationRetries;
+pub use session_policy::SessionPolicy;
 pub use signup::{INVALID_EMAIL, INVALID_USERNAME, PasswordRules, valid_email, valid_username};
 pub use token::Rotation;
 

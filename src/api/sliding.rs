@@ -6,13 +6,18 @@ use serde_json::json;
 
 use super::endpoint::{Anyone, Meta, serve};
 use super::headers::token_answer;
-use super::issue::{mint_failed, minted_row, subject};
-use super::token::{check_token_user, credentials, presented_token};
+use super::issue::{Login, mint_failed, presented_row};
+use super::session_policy::SessionPolicy;
+use super::token::{Lists, check_token_user, credentials, presented_token};
 use crate::actors::ASK_TIMEOUT;
+use crate::actors::ended_sessions::EndedSessions;
 use crate::actors::revoked::RevokedSet;
-use crate::actors::token_blacklist::{Record, TokenBlacklist};
+use crate::actors::token_blacklist::{Refresh, TokenBlacklist};
+use crate::actors::token_store::{RefreshSession, SessionRefresh};
 use crate::actors::user_manager::UserManager;
 use crate::clock::Clock;
+use crate::db::models::token_session::EndReason;
+use crate::db::stored_time;
 use crate::error::ApiError;
 use crate::jwt::{TokenCodec, TokenError, TokenKind};
 
@@ -45,34 +50,43 @@ async fn obtain(
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     codec: web::Data<TokenCodec>,
+    policy: web::Data<SessionPolicy>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
     let user = credentials(&req, payload, &users, now).await?;
-    let token = codec
-        .mint_sliding(&subject(&user, &codec), now.unix_timestamp())
-        .map_err(mint_failed)?;
-    blacklist
-        .send(Record(minted_row(&token, Some(user.id), now)))
-        .timeout(ASK_TIMEOUT)
-        .await??;
+    let login = Login {
+        req: &req,
+        codec: &codec,
+        blacklist: &blacklist,
+        policy: &policy,
+        now,
+    };
+    let token = login.sliding(&user).await?;
     Ok(token_answer(json!({ "token": token.token })))
 }
 
 /// **Permissions:** holder of a sliding token. `POST {"token"}` -> `{"token"}` with the same id
-/// and refresh deadline and a new expiry.
+/// and refresh deadline and a new expiry; its session's idle and absolute deadlines apply.
+#[allow(clippy::too_many_arguments)]
 async fn refresh(
     req: HttpRequest,
     payload: web::Payload,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     revoked: web::Data<RevokedSet>,
+    ended: web::Data<EndedSessions>,
     codec: web::Data<TokenCodec>,
+    policy: web::Data<SessionPolicy>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
     let ts = now.unix_timestamp();
     let (raw, token) = presented_token(&req, payload, "token", &codec, ts).await?;
-    if revoked.contains(&token.jti) {
+    let lists = Lists {
+        revoked: &revoked,
+        ended: &ended,
+    };
+    if lists.refuse(&token) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     token
@@ -81,7 +95,36 @@ async fn refresh(
     codec
         .check_refresh_exp(&token, ts)
         .map_err(ApiError::InvalidToken)?;
-    check_token_user(&req, &raw, &token, &codec, &blacklist, now).await?;
-    let renewed = codec.slid(&token, ts).map_err(mint_failed)?;
+    let user_id = check_token_user(&req, &raw, &token, &codec, &blacklist, now).await?;
+    let deadline = match &token.session_id {
+        None => None,
+        Some(session_id) => {
+            let outcome = blacklist
+                .send(Refresh(RefreshSession {
+                    session_id: session_id.clone(),
+                    presented: presented_row(&raw, &token, Some(user_id), now),
+                    successor: None,
+                    blacklist_old: false,
+                    strict: false,
+                    now: stored_time(now),
+                    idle_before: policy.idle_before(now),
+                    grace_since: None,
+                }))
+                .timeout(ASK_TIMEOUT)
+                .await??;
+            match outcome {
+                SessionRefresh::Advanced { deadline, .. } => {
+                    Some(deadline.assume_utc().unix_timestamp())
+                }
+                SessionRefresh::Refused(Some(EndReason::MaxLifetime | EndReason::Idle)) => {
+                    return Err(ApiError::InvalidToken(TokenError::Expired));
+                }
+                SessionRefresh::Refused(_) | SessionRefresh::Retry => {
+                    return Err(ApiError::InvalidToken(TokenError::Blacklisted));
+                }
+            }
+        }
+    };
+    let renewed = codec.slid(&token, ts, deadline).map_err(mint_failed)?;
     Ok(token_answer(json!({ "token": renewed.token })))
 }

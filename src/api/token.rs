@@ -10,16 +10,21 @@ use super::body;
 use super::endpoint::{Anyone, Meta, serve};
 use super::fields::{Fields, Trim};
 use super::headers::token_answer;
-use super::issue::{issue_pair, mint_failed, minted_row, presented_row};
+use super::issue::{Login, mint_failed, minted_row, presented_row};
+use super::rotation_retries::RotationRetries;
+use super::session_policy::SessionPolicy;
 use crate::actors::ASK_TIMEOUT;
+use crate::actors::ended_sessions::EndedSessions;
 use crate::actors::revoked::RevokedSet;
 use crate::actors::sign_in::{Authenticate, LoginPurpose};
-use crate::actors::token_blacklist::{Blacklist, Rotate, TokenBlacklist};
+use crate::actors::token_blacklist::{Blacklist, Refresh, Rotate, TokenBlacklist};
+use crate::actors::token_store::{MintSuccessor, RefreshSession, SessionRefresh};
 use crate::actors::user_manager::UserManager;
 use crate::auth::{AuthSettings, UserSnapshot};
 use crate::client::ClientView;
 use crate::clock::Clock;
 use crate::db::models::token::Blacklisting;
+use crate::db::models::token_session::EndReason;
 use crate::db::stored_time;
 use crate::error::ApiError;
 use crate::jwt::{Decoded, TokenCodec, TokenError, TokenKind};
@@ -120,11 +125,19 @@ async fn obtain(
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     codec: web::Data<TokenCodec>,
+    policy: web::Data<SessionPolicy>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
     let user = credentials(&req, payload, &users, now).await?;
-    let (refresh, access) = issue_pair(&codec, &blacklist, &user, now).await?;
+    let login = Login {
+        req: &req,
+        codec: &codec,
+        blacklist: &blacklist,
+        policy: &policy,
+        now,
+    };
+    let (refresh, access) = login.pair(&user).await?;
     Ok(token_answer(
         json!({ "refresh": refresh.token, "access": access.token }),
     ))
@@ -162,6 +175,7 @@ pub(super) async fn check_token_user(
         blacklist
             .send(Blacklist {
                 token: row,
+                session: None,
                 at: stored_time(now),
             })
             .timeout(ASK_TIMEOUT)
@@ -173,37 +187,162 @@ pub(super) async fn check_token_user(
     Ok(id)
 }
 
+/// The in-memory lists a token is checked against before anything else.
+pub(super) struct Lists<'a> {
+    pub revoked: &'a RevokedSet,
+    pub ended: &'a EndedSessions,
+}
+
+impl Lists<'_> {
+    /// Whether the token, or the session it belongs to, has been revoked.
+    pub fn refuse(&self, token: &Decoded) -> bool {
+        self.revoked.contains(&token.jti)
+            || token
+                .session_id
+                .as_deref()
+                .is_some_and(|id| self.ended.contains(id))
+    }
+}
+
 /// **Permissions:** holder of a refresh token. `POST {"refresh"}` -> `{"access"}`, plus a new
-/// `refresh` when rotating. Rotation with blacklisting is atomic: one of several concurrent
-/// uses of a refresh token succeeds.
+/// `refresh` when rotating. A token of a session moves the session on in one transaction:
+/// exactly one of several concurrent uses of a token succeeds, and a rotated token presented
+/// again ends the session (reuse detection), unless it comes within `refresh_reuse_interval`.
+#[allow(clippy::too_many_arguments)]
 async fn refresh(
     req: HttpRequest,
     payload: web::Payload,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     revoked: web::Data<RevokedSet>,
+    ended: web::Data<EndedSessions>,
     codec: web::Data<TokenCodec>,
     rotation: web::Data<Rotation>,
+    policy: web::Data<SessionPolicy>,
+    retries: web::Data<RotationRetries>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
     let ts = now.unix_timestamp();
     let (raw, token) = presented_token(&req, payload, "refresh", &codec, ts).await?;
-    if revoked.contains(&token.jti) {
+    let Some(session_id) = token.session_id.clone() else {
+        if revoked.contains(&token.jti) {
+            return Err(ApiError::InvalidToken(TokenError::Blacklisted));
+        }
+        return refresh_without_session(&req, &raw, &token, &blacklist, &codec, &rotation, now)
+            .await;
+    };
+    if ended.contains(&session_id) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
+    }
+    if revoked.contains(&token.jti) {
+        if let Some(answer) = retries.get(&token.jti) {
+            return Ok(token_answer(answer));
+        }
+        if !policy.strict {
+            return Err(ApiError::InvalidToken(TokenError::Blacklisted));
+        }
+        // A rotated token again: the session row tells a retry from a reuse.
     }
     token
         .expect_kind(TokenKind::Refresh)
         .map_err(ApiError::InvalidToken)?;
     let user_id = check_token_user(&req, &raw, &token, &codec, &blacklist, now).await?;
 
-    let access = codec.access_for(&token.payload, ts).map_err(mint_failed)?;
+    let rotate = rotation.rotate_refresh_tokens;
+    let successor = rotate.then(|| {
+        let jti = codec.new_id();
+        let (codec, payload, next) = (codec.clone(), token.payload.clone(), jti.clone());
+        let mint: MintSuccessor = Box::new(move |deadline| {
+            let deadline = deadline.assume_utc().unix_timestamp();
+            let minted = codec.rotated(&payload, &next, ts, Some(deadline))?;
+            let row = minted_row(&minted, Some(user_id), now);
+            Ok((minted, row))
+        });
+        (jti, mint)
+    });
+    let outcome = blacklist
+        .send(Refresh(RefreshSession {
+            session_id,
+            presented: presented_row(&raw, &token, Some(user_id), now),
+            successor,
+            blacklist_old: rotate && rotation.blacklist_after_rotation,
+            strict: policy.strict,
+            now: stored_time(now),
+            idle_before: policy.idle_before(now),
+            grace_since: policy.grace_since(now),
+        }))
+        .timeout(ASK_TIMEOUT)
+        .await??;
+    match outcome {
+        SessionRefresh::Advanced {
+            deadline,
+            successor,
+        } => {
+            let deadline = deadline.assume_utc().unix_timestamp();
+            let access = codec
+                .access_for(&token.payload, ts, Some(deadline))
+                .map_err(mint_failed)?;
+            let Some(next) = successor else {
+                return Ok(token_answer(json!({ "access": access.token })));
+            };
+            let answer = json!({ "access": access.token, "refresh": next.token });
+            if let Some(grace) = policy.reuse_interval {
+                retries.keep(
+                    &token.jti,
+                    answer.clone(),
+                    std::time::Instant::now() + grace,
+                );
+            }
+            Ok(token_answer(answer))
+        }
+        SessionRefresh::Retry => match retries.wait_for(&token.jti).await {
+            Some(answer) => Ok(token_answer(answer)),
+            None => Err(ApiError::InvalidToken(TokenError::Blacklisted)),
+        },
+        SessionRefresh::Refused(reason) => {
+            if reason == Some(EndReason::RefreshReuse) {
+                tracing::warn!(
+                    user_id,
+                    session = %token.session_id.as_deref().unwrap_or_default(),
+                    "a rotated refresh token was used again: its session has ended"
+                );
+            }
+            Err(ApiError::InvalidToken(match reason {
+                Some(EndReason::MaxLifetime | EndReason::Idle) => TokenError::Expired,
+                _ => TokenError::Blacklisted,
+            }))
+        }
+    }
+}
+
+/// The refresh of a token issued before sessions (no session id): as simplejwt does.
+async fn refresh_without_session(
+    req: &HttpRequest,
+    raw: &str,
+    token: &Decoded,
+    blacklist: &Addr<TokenBlacklist>,
+    codec: &TokenCodec,
+    rotation: &Rotation,
+    now: time::OffsetDateTime,
+) -> Result<HttpResponse, ApiError> {
+    let ts = now.unix_timestamp();
+    token
+        .expect_kind(TokenKind::Refresh)
+        .map_err(ApiError::InvalidToken)?;
+    let user_id = check_token_user(req, raw, token, codec, blacklist, now).await?;
+
+    let access = codec
+        .access_for(&token.payload, ts, None)
+        .map_err(mint_failed)?;
     if !rotation.rotate_refresh_tokens {
         return Ok(token_answer(json!({ "access": access.token })));
     }
-    let next = codec.rotated(&token.payload, ts).map_err(mint_failed)?;
+    let next = codec
+        .rotated(&token.payload, &codec.new_id(), ts, None)
+        .map_err(mint_failed)?;
     let outcome = blacklist
         .send(Rotate {
-            old: presented_row(&raw, &token, Some(user_id), now),
+            old: presented_row(raw, token, Some(user_id), now),
             new: minted_row(&next, Some(user_id), now),
             blacklist_old: rotation.blacklist_after_rotation,
             at: stored_time(now),
@@ -226,6 +365,7 @@ async fn verify(
     req: HttpRequest,
     payload: web::Payload,
     revoked: web::Data<RevokedSet>,
+    ended: web::Data<EndedSessions>,
     codec: web::Data<TokenCodec>,
     auth: web::Data<AuthSettings>,
     clock: web::Data<Clock>,
@@ -236,23 +376,36 @@ async fn verify(
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     crate::auth::token_user(&req, &token, &codec, auth.check_user_is_active).await?;
+    if token
+        .session_id
+        .as_deref()
+        .is_some_and(|id| ended.contains(id))
+    {
+        return Err(ApiError::InvalidToken(TokenError::Blacklisted));
+    }
     Ok(token_answer(json!({})))
 }
 
 /// **Permissions:** holder of a refresh token. `POST {"refresh"}` -> `{}`; the token can no
-/// longer be refreshed (logout).
+/// longer be refreshed, and its session ends: every access token of it is refused at once
+/// (logout).
 async fn blacklist(
     req: HttpRequest,
     payload: web::Payload,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     revoked: web::Data<RevokedSet>,
+    ended: web::Data<EndedSessions>,
     codec: web::Data<TokenCodec>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
     let (raw, token) =
         presented_token(&req, payload, "refresh", &codec, now.unix_timestamp()).await?;
-    if revoked.contains(&token.jti) {
+    let lists = Lists {
+        revoked: &revoked,
+        ended: &ended,
+    };
+    if lists.refuse(&token) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     token
@@ -263,9 +416,11 @@ async fn blacklist(
         None => None,
     };
     let row = presented_row(&raw, &token, user_id, now);
+    let session = token.session_id.clone().map(|id| (id, user_id));
     let outcome = blacklist
         .send(Blacklist {
             token: row,
+            session,
             at: stored_time(now),
         })
         .timeout(ASK_TIMEOUT)

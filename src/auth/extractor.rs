@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 use super::{UserCache, UserSnapshot, bearer_token};
 use crate::actors::ASK_TIMEOUT;
+use crate::actors::ended_sessions::EndedSessions;
 use crate::actors::revoked::RevokedSet;
 use crate::actors::user_manager::{LoadUser, UserReader};
 use crate::clock::Clock;
@@ -89,7 +90,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiErro
     };
     let codec = data::<TokenCodec>(req)?;
     let now = data::<Clock>(req)?.now().unix_timestamp();
-    let token = validated_token(
+    let (token, kind) = validated_token(
         raw,
         codec,
         data::<RevokedSet>(req)?,
@@ -98,7 +99,23 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiErro
     )?;
 
     let user = token_user(req, &token, codec, settings.check_user_is_active).await?;
+    // After the user checks, so a deactivated user or a changed password is named as such.
+    if session_ended(req, &token)? {
+        return Err(ApiError::NoValidTokenType(vec![TokenClassMessage {
+            token_class: kind.class_name(),
+            token_type: kind.as_str(),
+            message: TokenError::Blacklisted.to_string(),
+        }]));
+    }
     Ok(Some(AuthUser { user, token }))
+}
+
+/// Whether the token belongs to a session that has ended (logout, "end session", reuse).
+pub fn session_ended(req: &HttpRequest, token: &Decoded) -> Result<bool, ApiError> {
+    Ok(match &token.session_id {
+        Some(id) => data::<EndedSessions>(req)?.contains(id),
+        None => false,
+    })
 }
 
 /// The user a valid token stands for, if a protected route would accept them: the token names
@@ -140,7 +157,7 @@ fn validated_token(
     revoked: &RevokedSet,
     kinds: &[TokenKind],
     now: i64,
-) -> Result<Decoded, ApiError> {
+) -> Result<(Decoded, TokenKind), ApiError> {
     let decoded = std::str::from_utf8(raw)
         .map_err(|_| TokenError::Invalid)
         .and_then(|t| codec.decode(t, now));
@@ -154,7 +171,9 @@ fn validated_token(
         });
         match verdict {
             Ok(()) => {
-                return decoded.map_err(|_| ApiError::Internal("decoded token vanished".into()));
+                return decoded
+                    .map(|token| (token, kind))
+                    .map_err(|_| ApiError::Internal("decoded token vanished".into()));
             }
             Err(err) => messages.push(TokenClassMessage {
                 token_class: kind.class_name(),

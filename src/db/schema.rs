@@ -129,3 +129,26 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    token_sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        kind -> Text,
+        current_jti -> Text,
+        previous_jti -> Nullable<Text>,
+        rotated_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        refreshed_at -> Timestamp,
+        expires_at -> Timestamp,
+        user_agent -> Text,
+        client_address -> Text,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+        ended_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(token_sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(token_sessions, users);
+diesel::allow_tables_to_appear_in_same_query!(token_sessions, outstanding_tokens);

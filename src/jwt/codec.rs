@@ -16,6 +16,7 @@ pub struct ClaimNames {
     pub jti: String,
     pub revoke: String,
     pub refresh_exp: String,
+    pub session_id: String,
 }
 
 /// Who a token is minted for.
@@ -25,6 +26,14 @@ pub struct Subject {
     pub stamp: String,
     /// Extra claims (user fields), in order.
     pub claims: Vec<(String, Value)>,
+}
+
+/// The session a new token family starts: its id (the `sid` claim) and the deadline no token
+/// of it outlives.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionClaim<'a> {
+    pub id: &'a str,
+    pub deadline: i64,
 }
 
 /// A freshly signed token.
@@ -44,6 +53,8 @@ pub struct Decoded {
     pub payload: Map<String, Value>,
     pub jti: String,
     pub exp: i64,
+    /// The session the token belongs to (absent from tokens issued before sessions).
+    pub session_id: Option<String>,
     token_type: Option<String>,
 }
 
@@ -115,6 +126,7 @@ impl TokenCodec {
                 jti: settings.jti_claim.clone(),
                 revoke: settings.revoke_token_claim.clone(),
                 refresh_exp: settings.sliding_token_refresh_exp_claim.clone(),
+                session_id: settings.session_id_claim.clone(),
             },
             access_lifetime: secs(settings.access_token_lifetime),
             refresh_lifetime: secs(settings.refresh_token_lifetime),
@@ -151,67 +163,89 @@ impl TokenCodec {
         )
     }
 
-    /// A refresh token for the subject.
-    pub fn mint_refresh(&self, subject: &Subject, now: i64) -> Result<Minted, String> {
-        self.sign(
-            self.fresh(
-                TokenKind::Refresh,
-                now + self.refresh_lifetime,
-                now,
-                subject_claims(self, subject),
-            ),
-            now,
-        )
+    /// A refresh token for the subject, starting a session.
+    pub fn mint_refresh(
+        &self,
+        subject: &Subject,
+        session: SessionClaim<'_>,
+        now: i64,
+    ) -> Result<Minted, String> {
+        let mut claims = subject_claims(self, subject);
+        claims.insert(self.names.session_id.clone(), Value::from(session.id));
+        let exp = (now + self.refresh_lifetime).min(session.deadline);
+        self.sign(self.fresh(TokenKind::Refresh, exp, now, claims), now)
     }
 
-    /// A sliding token for the subject.
-    pub fn mint_sliding(&self, subject: &Subject, now: i64) -> Result<Minted, String> {
+    /// A sliding token for the subject, starting a session.
+    pub fn mint_sliding(
+        &self,
+        subject: &Subject,
+        session: SessionClaim<'_>,
+        now: i64,
+    ) -> Result<Minted, String> {
         let mut claims = Map::new();
         claims.insert(
             self.names.refresh_exp.clone(),
-            Value::from(now + self.sliding_refresh_lifetime),
+            Value::from((now + self.sliding_refresh_lifetime).min(session.deadline)),
         );
         claims.extend(subject_claims(self, subject));
+        claims.insert(self.names.session_id.clone(), Value::from(session.id));
+        let exp = (now + self.sliding_lifetime).min(session.deadline);
+        self.sign(self.fresh(TokenKind::Sliding, exp, now, claims), now)
+    }
+
+    /// The access token a refresh token grants: its claims, a new id and times, expiring no
+    /// later than `deadline` (the session's) when there is one.
+    pub fn access_for(
+        &self,
+        refresh: &Map<String, Value>,
+        now: i64,
+        deadline: Option<i64>,
+    ) -> Result<Minted, String> {
+        let exp = capped(now + self.access_lifetime, deadline);
         self.sign(
-            self.fresh(TokenKind::Sliding, now + self.sliding_lifetime, now, claims),
+            self.fresh(TokenKind::Access, exp, now, self.copied(refresh)),
             now,
         )
     }
 
-    /// The access token a refresh token grants: its claims, a new id and times.
-    pub fn access_for(&self, refresh: &Map<String, Value>, now: i64) -> Result<Minted, String> {
-        self.sign(
-            self.fresh(
-                TokenKind::Access,
-                now + self.access_lifetime,
-                now,
-                self.copied(refresh),
-            ),
-            now,
-        )
+    /// The successor of a rotated refresh token: same claims, new id and times, expiring no
+    /// later than the session's deadline.
+    pub fn rotated(
+        &self,
+        refresh: &Map<String, Value>,
+        jti: &str,
+        now: i64,
+        deadline: Option<i64>,
+    ) -> Result<Minted, String> {
+        let exp = capped(now + self.refresh_lifetime, deadline);
+        let mut payload = self.fresh(TokenKind::Refresh, exp, now, self.copied(refresh));
+        payload.insert(self.names.jti.clone(), Value::from(jti));
+        self.sign(payload, now)
     }
 
-    /// The successor of a rotated refresh token: same claims, new id and times.
-    pub fn rotated(&self, refresh: &Map<String, Value>, now: i64) -> Result<Minted, String> {
-        self.sign(
-            self.fresh(
-                TokenKind::Refresh,
-                now + self.refresh_lifetime,
-                now,
-                self.copied(refresh),
-            ),
-            now,
-        )
+    /// A fresh token id, for a successor minted later.
+    pub fn new_id(&self) -> String {
+        new_jti()
     }
 
-    /// A sliding token renewed: same id and `refresh_exp`, new `exp` and `iat`.
-    pub fn slid(&self, sliding: &Decoded, now: i64) -> Result<Minted, String> {
+    /// A sliding token renewed: same id and `refresh_exp`, new `exp` and `iat` (no later than
+    /// the session's deadline).
+    pub fn slid(
+        &self,
+        sliding: &Decoded,
+        now: i64,
+        deadline: Option<i64>,
+    ) -> Result<Minted, String> {
         let mut payload = Map::new();
         payload.insert(
             self.names.token_type.clone(),
             Value::from(TokenKind::Sliding.as_str()),
         );
-        payload.insert("exp".into(), Value::from(now + self.sliding_lifetime));
+        payload.insert(
+            "exp".into(),
+            Value::from(capped(now + self.sliding_lifetime, deadline)),
+        );
         payload.insert("iat".into(), Value::from(now));
         payload.insert(self.names.jti.clone(), Value::from(sliding.jti.clone()));
         payload.extend(self.copied(&sliding.payload));
@@ -286,6 +320,11 @@ impl TokenCodec {
             Some(Value::String(jti)) if !jti.is_empty() => jti.clone(),
             _ => return Err(TokenError::NoId),
         };
+        let session_id = match payload.get(&self.names.session_id) {
+            None => None,
+            Some(Value::String(sid)) if !sid.is_empty() && !has_null(sid) => Some(sid.clone()),
+            Some(_) => return Err(TokenError::Invalid),
+        };
         let token_type = payload
             .get(&self.names.token_type)
             .and_then(Value::as_str)
@@ -294,6 +333,7 @@ impl TokenCodec {
             payload,
             jti,
             exp,
+            session_id,
             token_type,
         })
     }
@@ -398,6 +438,15 @@ fn subject_claims(codec: &TokenCodec, subject: &Subject) -> Map<String, Value> {
         claims.insert(name.clone(), value.clone());
     }
     claims
+}
+
+fn capped(exp: i64, deadline: Option<i64>) -> i64 {
+    deadline.map_or(exp, |deadline| exp.min(deadline))
+}
+
+/// A new session id: 32 lowercase hex characters of randomness.
+pub fn new_session_id() -> String {
+    new_jti()
 }
 
 /// A number of seconds since the epoch; fractions are dropped, as simplejwt does.

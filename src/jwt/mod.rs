@@ -5,7 +5,7 @@ mod codec;
 mod error;
 mod keys;
 
-pub use codec::{ClaimNames, Decoded, Minted, Subject, TokenCodec};
+pub use codec::{ClaimNames, Decoded, Minted, SessionClaim, Subject, TokenCodec, new_session_id};
 pub use error::TokenError;
 pub use keys::{KeyError, SigningKeys, min_hmac_key_len, needs_generated_secret, parse_algorithm};
 

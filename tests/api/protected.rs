@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use keyward::db::schema::{group_permissions, groups, permissions, user_groups, user_permissions};
-use keyward::jwt::{Subject, TokenCodec};
+use keyward::jwt::{SessionClaim, Subject, TokenCodec};
 use reqwest::StatusCode;
 use reqwest::header::{ALLOW, WWW_AUTHENTICATE};
 use serde_json::{Map, Value, json};
@@ -52,14 +52,23 @@ fn subject(user_id: i64) -> Subject {
     }
 }
 
+/// A session claim for tokens minted outside the server (no session row: such tokens stand
+/// for any access token the server would accept).
+fn session(now: i64) -> SessionClaim<'static> {
+    SessionClaim {
+        id: "0123456789abcdef0123456789abcdef",
+        deadline: now + 30 * 24 * 3600,
+    }
+}
+
 /// An access token for `user_id`, issued at `now` (epoch seconds).
 fn mint_access_at(app: &TestApp, user_id: i64, now: i64) -> String {
     let codec = codec_of(app);
     let refresh = codec
-        .mint_refresh(&subject(user_id), now)
+        .mint_refresh(&subject(user_id), session(now), now)
         .unwrap_or_else(|e| panic!("mint refresh: {e}"));
     codec
-        .access_for(&refresh.payload, now)
+        .access_for(&refresh.payload, now, None)
         .unwrap_or_else(|e| panic!("mint access: {e}"))
         .token
 }
@@ -234,7 +243,11 @@ async fn a_sliding_token_is_the_wrong_type_unless_sliding_tokens_are_accepted() 
     let app = spawn_app().await;
     let id = app.create_user("alice");
     let sliding = codec_of(&app)
-        .mint_sliding(&subject(id), app.clock.now().unix_timestamp())
+        .mint_sliding(
+            &subject(id),
+            session(app.clock.now().unix_timestamp()),
+            app.clock.now().unix_timestamp(),
+        )
         .unwrap_or_else(|e| panic!("mint sliding: {e}"))
         .token;
     assert_401(
@@ -271,7 +284,7 @@ async fn with_sliding_tokens_on_a_refusal_lists_every_token_class_tried() {
 async fn a_token_without_a_user_id_claim_is_refused() {
     let app = spawn_app().await;
     let access = codec_of(&app)
-        .access_for(&Map::new(), app.clock.now().unix_timestamp())
+        .access_for(&Map::new(), app.clock.now().unix_timestamp(), None)
         .unwrap_or_else(|e| panic!("mint: {e}"))
         .token;
     assert_401(
@@ -304,7 +317,7 @@ async fn a_user_id_claim_is_read_as_a_string_or_as_a_number() {
         claims.insert(app.settings.user_id_claim.clone(), user_id);
         claims.insert(stamp.clone(), json!(INITIAL_STAMP));
         let access = codec
-            .access_for(&claims, now)
+            .access_for(&claims, now, None)
             .unwrap_or_else(|e| panic!("mint: {e}"))
             .token;
         let (status, body) = json_of(app.me(&access).await).await;
@@ -445,10 +458,11 @@ async fn me_describes_the_caller_with_flags_groups_and_permissions_and_no_secret
 }
 
 #[actix_web::test]
-async fn an_access_token_keeps_working_after_its_refresh_token_is_blacklisted() {
+async fn logging_out_refuses_the_sessions_access_token_at_once_but_not_another_sessions() {
     let app = spawn_app().await;
     app.create_user("alice");
     let (refresh, access) = app.login("alice", PASSWORD).await;
+    let (_, laptop) = app.login("alice", PASSWORD).await;
     let (status, body) = app.logout(&refresh).await;
     assert_eq!((status, body), (StatusCode::OK, json!({})), "logout");
     let (status, body) = app.refresh(&refresh).await;
@@ -457,12 +471,14 @@ async fn an_access_token_keeps_working_after_its_refresh_token_is_blacklisted() 
         StatusCode::UNAUTHORIZED,
         "the refresh token is dead: {body}"
     );
-    let (status, body) = json_of(app.me(&access).await).await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "access tokens are not revocable (simplejwt): {body}"
-    );
+    assert_401(
+        app.me(&access).await,
+        &not_valid_for_access("Token is blacklisted"),
+        "the logged-out session's access token",
+    )
+    .await;
+    let (status, body) = json_of(app.me(&laptop).await).await;
+    assert_eq!(status, StatusCode::OK, "another session lives on: {body}");
 }
 
 #[actix_web::test]

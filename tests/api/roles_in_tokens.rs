@@ -97,7 +97,7 @@ async fn role_claims_are_off_by_default() {
         keys.sort_unstable();
         assert_eq!(
             keys,
-            ["exp", "iat", "jti", "stamp", "token_type", "user_id"],
+            ["exp", "iat", "jti", "sid", "stamp", "token_type", "user_id"],
             "{payload}"
         );
     }

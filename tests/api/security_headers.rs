@@ -374,6 +374,8 @@ async fn api_answers_refuse_sniffing_and_token_answers_are_not_stored() {
         .post_token("/api/token/blacklist/", "refresh", &rotated)
         .await;
     assert_token_answer(&response, "blacklist");
+    // The logout ended the session of `access`: change the password from another one.
+    let (_, access) = app.login("alice", PASSWORD).await;
     let body = json!({"current_password": PASSWORD, "new_password": "orchard-lantern-58"});
     let response = app.post_as("/api/me/password/", &access, &body).await;
     assert_token_answer(&response, "password change");

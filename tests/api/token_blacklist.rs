@@ -97,17 +97,25 @@ async fn logout_records_a_valid_refresh_token_it_has_never_seen() {
 }
 
 #[actix_web::test]
-async fn logout_leaves_the_access_token_working_until_it_expires() {
+async fn logout_refuses_the_sessions_access_token_at_once_everywhere() {
     let app = spawn_app().await;
     app.create_user("alice");
     let (refresh, access) = app.login("alice", PASSWORD).await;
     let (status, _) = app.logout(&refresh).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = json_of(app.me(&access).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "me: {body}");
+    assert_eq!(body["messages"][0]["message"], "Token is blacklisted");
+    let (status, body) = json_of(app.get_as("/api/auth/check", &access).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "check: {body}");
+    let (status, body) = app.verify(&access).await;
     assert_eq!(
-        status,
-        StatusCode::OK,
-        "access tokens are not revocable: {body}"
+        (status, body),
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({"detail": "Token is blacklisted", "code": "token_not_valid"})
+        ),
+        "verify"
     );
 }
 
@@ -193,7 +201,13 @@ async fn a_logout_racing_refreshes_leaves_no_usable_descendant_of_a_refused_use(
             .map(|(s, _)| s.as_u16())
             .collect::<Vec<_>>()
     );
-    assert_eq!(app.token_counts(), (1 + winners as i64, 1));
+    let (outstanding, blacklisted) = app.token_counts();
+    assert_eq!(outstanding, 1 + winners as i64);
+    assert_eq!(
+        blacklisted, outstanding,
+        "every token of the session is blacklisted: the logout ended it, or a refused refresh \
+         reused the rotated token and ended it"
+    );
 }
 
 #[actix_web::test]

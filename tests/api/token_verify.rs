@@ -243,15 +243,21 @@ async fn a_rotated_away_refresh_token_no_longer_verifies() {
 }
 
 #[actix_web::test]
-async fn an_access_token_still_verifies_after_its_refresh_token_is_blacklisted() {
-    // Access tokens are not revocable in simplejwt's design; keyward keeps that.
+async fn an_access_token_no_longer_verifies_once_its_session_logged_out() {
+    // Unlike simplejwt, a logout ends the session, and its access tokens with it.
     let app = spawn_app().await;
     app.create_user("alice");
     let (refresh, access) = app.login("alice", PASSWORD).await;
     let (status, _) = app.logout(&refresh).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = app.verify(&access).await;
-    assert_eq!((status, body), (StatusCode::OK, json!({})));
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({"detail": "Token is blacklisted", "code": "token_not_valid"})
+        )
+    );
 }
 
 #[actix_web::test]

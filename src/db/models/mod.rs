@@ -4,10 +4,12 @@
 pub mod group;
 pub mod login_failure;
 pub mod permission;
+pub mod revocation;
 pub mod secret;
 pub mod session;
 pub mod token;
 pub mod token_admin;
+pub mod token_session;
 pub mod user;
 
 /// A window of a list: `limit` rows after `offset`.

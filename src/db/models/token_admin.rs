@@ -4,7 +4,9 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use super::revocation::Revocations;
 use super::token::Revoked;
+use super::token_session;
 use super::{Page, contains_pattern, lower};
 use crate::db::schema::{blacklisted_tokens, outstanding_tokens, users};
 use crate::db::{DbConn, DbError};
@@ -154,8 +156,9 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<TokenRow>, DbError> {
 pub fn revoke_ids(
     conn: &mut DbConn,
     ids: &[i64],
+    by: Option<i64>,
     at: PrimitiveDateTime,
-) -> Result<Vec<Revoked>, DbError> {
+) -> Result<Revocations, DbError> {
     conn.write(|conn| {
         let live: Vec<(i64, String, PrimitiveDateTime)> = crate::with_conn!(conn, c => outstanding_tokens::table
             .left_join(blacklisted_tokens::table)
@@ -173,12 +176,20 @@ pub fn revoke_ids(
                 .on_conflict_do_nothing()
                 .execute(c))?;
         }
-        Ok(live.into_iter().map(|(_, jti, expires_at)| Revoked { jti, expires_at }).collect())
+        // The sessions these tokens carry on end with them, so their access tokens stop too.
+        let sessions = token_session::end_for_tokens(conn, ids, by, at)?;
+        let tokens = live.into_iter().map(|(_, jti, expires_at)| Revoked { jti, expires_at }).collect();
+        Ok(Revocations { tokens, sessions })
     })
 }
 
-/// Removes the blacklist entry of an outstanding token; returns its jti when there was one.
-pub fn unrevoke(conn: &mut DbConn, id: i64) -> Result<Option<String>, DbError> {
+/// Removes the blacklist entry of an outstanding token and reopens the session its revocation
+/// ended; the token's jti when there was an entry, and the reopened session's id.
+pub fn unrevoke(
+    conn: &mut DbConn,
+    id: i64,
+    now: PrimitiveDateTime,
+) -> Result<Option<(String, Option<String>)>, DbError> {
     conn.write(|conn| {
         let jti: Option<String> = crate::with_conn!(conn, c => outstanding_tokens::table
             .inner_join(blacklisted_tokens::table)
@@ -186,10 +197,12 @@ pub fn unrevoke(conn: &mut DbConn, id: i64) -> Result<Option<String>, DbError> {
             .select(outstanding_tokens::jti)
             .first(c)
             .optional())?;
-        if jti.is_some() {
-            crate::with_conn!(conn, c => diesel::delete(blacklisted_tokens::table.filter(blacklisted_tokens::token_id.eq(id))).execute(c))?;
-        }
-        Ok(jti)
+        let Some(jti) = jti else {
+            return Ok(None);
+        };
+        crate::with_conn!(conn, c => diesel::delete(blacklisted_tokens::table.filter(blacklisted_tokens::token_id.eq(id))).execute(c))?;
+        let session = token_session::reopen_for_token(conn, &jti, now)?;
+        Ok(Some((jti, session)))
     })
 }
 

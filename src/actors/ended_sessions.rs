@@ -1,0 +1,54 @@
+//! The read view of ended sessions that request handlers consult without a round trip: an
+//! access (or sliding) token whose session id is here is refused at once. An entry stays
+//! until the last token the session could have issued has expired. Only the token blacklist
+//! actor writes to it.
+
+use std::ops::Deref;
+
+use super::expiring_ids::ExpiringIds;
+use crate::db::models::token_session::Ended;
+
+#[derive(Debug, Default)]
+pub struct EndedSessions {
+    ids: ExpiringIds,
+    /// How long a token of a session may outlive the session's end: the longest access or
+    /// sliding token lifetime, plus the leeway.
+    token_window: i64,
+}
+
+impl EndedSessions {
+    pub fn new(token_window: std::time::Duration, capacity: usize) -> Self {
+        Self {
+            ids: ExpiringIds::with_capacity(capacity),
+            token_window: i64::try_from(token_window.as_secs()).unwrap_or(i64::MAX / 4),
+        }
+    }
+
+    /// When the entry for a session ended at `ended_at` may leave: once every token it issued
+    /// has expired (never after the session's own deadline).
+    pub fn until(&self, ended: &Ended) -> i64 {
+        let ended_at = ended.ended_at.assume_utc().unix_timestamp();
+        let deadline = ended.expires_at.assume_utc().unix_timestamp();
+        ended_at.saturating_add(self.token_window).min(deadline)
+    }
+
+    /// Remembers sessions the database has ended.
+    pub fn remember(&self, ended: &[Ended]) {
+        for session in ended {
+            self.ids.insert(&session.id, self.until(session));
+        }
+    }
+
+    /// The oldest end an entry can still need: sessions ended before it are not loaded.
+    pub fn window(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::try_from(self.token_window).unwrap_or(0))
+    }
+}
+
+impl Deref for EndedSessions {
+    type Target = ExpiringIds;
+
+    fn deref(&self) -> &ExpiringIds {
+        &self.ids
+    }
+}
