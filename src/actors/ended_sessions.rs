@@ -52,3 +52,40 @@ impl Deref for EndedSessions {
         &self.ids
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn ended(at: time::PrimitiveDateTime, deadline: time::PrimitiveDateTime) -> Ended {
+        Ended {
+            id: "0123456789abcdef0123456789abcdef".into(),
+            user_id: 1,
+            ended_at: at,
+            expires_at: deadline,
+        }
+    }
+
+    #[test]
+    fn an_entry_lasts_as_long_as_a_token_of_the_session_can() {
+        let set = EndedSessions::new(std::time::Duration::from_secs(300), 0);
+        let session = ended(datetime!(2026-12-04 12:00), datetime!(2026-12-31 0:00));
+        set.remember(std::slice::from_ref(&session));
+        let ended_at = datetime!(2026-12-04 12:00).assume_utc().unix_timestamp();
+        assert_eq!(set.until(&session), ended_at + 300);
+        assert!(set.contains(&session.id));
+        assert_eq!(set.purge(ended_at + 299), 0);
+        assert_eq!(set.purge(ended_at + 301), 1);
+        assert!(!set.contains(&session.id));
+    }
+
+    #[test]
+    fn no_entry_outlives_the_sessions_deadline() {
+        let set = EndedSessions::new(std::time::Duration::from_secs(300), 0);
+        let session = ended(datetime!(2026-12-04 12:00), datetime!(2026-12-04 12:01));
+        let deadline = datetime!(2026-12-04 12:01).assume_utc().unix_timestamp();
+        assert_eq!(set.until(&session), deadline);
+    }
+}

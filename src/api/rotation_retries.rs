@@ -3,16 +3,19 @@
 //! instead of a refusal. Memory of this instance only; empty when the interval is 0.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dashmap::DashMap;
 use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::clock::Clock;
 
 #[derive(Debug, Default)]
 pub struct RotationRetries {
-    answers: DashMap<String, (Value, Instant)>,
+    answers: DashMap<String, (Value, OffsetDateTime)>,
     /// When expired answers were last dropped (at most once a second).
-    swept_at: Mutex<Option<Instant>>,
+    swept_at: Mutex<Option<OffsetDateTime>>,
 }
 
 /// How long a retry waits for the answer of a rotation that has committed but not yet been
@@ -21,35 +24,34 @@ const WAIT: Duration = Duration::from_millis(250);
 const POLL: Duration = Duration::from_millis(5);
 
 impl RotationRetries {
-    /// Keeps the answer given for rotating `jti`, until `until`.
-    pub fn keep(&self, jti: &str, answer: Value, until: Instant) {
-        self.sweep();
+    /// Keeps the answer given for rotating `jti` until `until`.
+    pub fn keep(&self, jti: &str, answer: Value, now: OffsetDateTime, until: OffsetDateTime) {
+        self.sweep(now);
         self.answers.insert(jti.to_owned(), (answer, until));
     }
 
-    fn sweep(&self) {
-        let now = Instant::now();
+    fn sweep(&self, now: OffsetDateTime) {
         let Ok(mut swept_at) = self.swept_at.try_lock() else {
             return;
         };
-        if swept_at.is_some_and(|at| now.duration_since(at) < Duration::from_secs(1)) {
+        if swept_at.is_some_and(|at| now - at < time::Duration::SECOND) {
             return;
         }
         *swept_at = Some(now);
         self.answers.retain(|_, (_, until)| *until > now);
     }
 
-    /// The answer given for rotating `jti`, if it is still kept.
-    pub fn get(&self, jti: &str) -> Option<Value> {
+    /// The answer given for rotating `jti`, if it is still kept at `now`.
+    pub fn get(&self, jti: &str, now: OffsetDateTime) -> Option<Value> {
         let entry = self.answers.get(jti)?;
-        (entry.1 > Instant::now()).then(|| entry.0.clone())
+        (entry.1 > now).then(|| entry.0.clone())
     }
 
     /// As [`Self::get`], waiting briefly for an answer about to be kept.
-    pub async fn wait_for(&self, jti: &str) -> Option<Value> {
-        let start = Instant::now();
+    pub async fn wait_for(&self, jti: &str, clock: &Clock) -> Option<Value> {
+        let start = std::time::Instant::now();
         loop {
-            if let Some(answer) = self.get(jti) {
+            if let Some(answer) = self.get(jti, clock.now()) {
                 return Some(answer);
             }
             if start.elapsed() >= WAIT {

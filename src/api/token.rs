@@ -235,7 +235,7 @@ async fn refresh(
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     if revoked.contains(&token.jti) {
-        if let Some(answer) = retries.get(&token.jti) {
+        if let Some(answer) = retries.get(&token.jti, now) {
             return Ok(token_answer(answer));
         }
         if !policy.strict {
@@ -287,15 +287,11 @@ async fn refresh(
             };
             let answer = json!({ "access": access.token, "refresh": next.token });
             if let Some(grace) = policy.reuse_interval {
-                retries.keep(
-                    &token.jti,
-                    answer.clone(),
-                    std::time::Instant::now() + grace,
-                );
+                retries.keep(&token.jti, answer.clone(), now, now + grace);
             }
             Ok(token_answer(answer))
         }
-        SessionRefresh::Retry => match retries.wait_for(&token.jti).await {
+        SessionRefresh::Retry => match retries.wait_for(&token.jti, &clock).await {
             Some(answer) => Ok(token_answer(answer)),
             None => Err(ApiError::InvalidToken(TokenError::Blacklisted)),
         },

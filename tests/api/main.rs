@@ -40,6 +40,7 @@ mod test_databases;
 mod token_blacklist;
 mod token_obtain;
 mod token_refresh;
+mod token_sessions;
 mod token_verify;
 mod tokens;
 mod trusted_proxies;
