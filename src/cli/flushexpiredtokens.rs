@@ -1,5 +1,5 @@
-//! `keyward flushexpiredtokens`: delete expired outstanding tokens in batches (each batch its
-//! own short transaction), printing what was removed.
+//! `keyward flushexpiredtokens`: delete expired outstanding tokens, then sessions past their
+//! deadline, in batches (each batch its own short transaction), printing what was removed.
 
 use clap::Args;
 
@@ -7,6 +7,7 @@ use super::{CliResult, connect};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::models::token::{Flushed, flush_expired_batch};
+use crate::db::models::token_session;
 use crate::db::stored_time;
 
 #[derive(Debug, Args)]
@@ -28,9 +29,19 @@ pub fn run(settings: &Settings, args: FlushArgs) -> CliResult {
             break;
         }
     }
+    let full = usize::try_from(args.batch_size).unwrap_or(usize::MAX);
+    let mut sessions = 0;
+    loop {
+        let batch = token_session::delete_expired_batch(&mut conn, now, args.batch_size)?;
+        sessions += batch;
+        if batch < full {
+            break;
+        }
+    }
     println!(
         "Removed {} expired outstanding token(s), {} of them blacklisted.",
         total.outstanding, total.blacklisted
     );
+    println!("Removed {sessions} session(s) past their deadline.");
     Ok(())
 }

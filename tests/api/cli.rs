@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use keyward::clock::Clock;
-use keyward::db::schema::{blacklisted_tokens, outstanding_tokens, users};
+use keyward::db::schema::{blacklisted_tokens, outstanding_tokens, token_sessions, users};
 use keyward::db::stored_time;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -486,7 +486,8 @@ fn flushexpiredtokens_on_an_empty_store_removes_nothing() {
     let run = sandbox.ok(&["flushexpiredtokens"]);
     assert_eq!(
         run.stdout.trim(),
-        "Removed 0 expired outstanding token(s), 0 of them blacklisted."
+        "Removed 0 expired outstanding token(s), 0 of them blacklisted.\n\
+         Removed 0 session(s) past their deadline."
     );
 }
 
@@ -515,6 +516,33 @@ fn seed_token(conn: &mut SqliteConnection, jti: &str, expires_in: i64, blacklist
     }
 }
 
+/// Inserts a session (of a user created for it) whose deadline is `expires_in` seconds away.
+fn seed_session(conn: &mut SqliteConnection, id: &str, expires_in: i64) {
+    let now = stored_time(Clock::default().now());
+    let user: i64 = diesel::insert_into(users::table)
+        .values((
+            users::username.eq(id),
+            users::password.eq("!"),
+            users::date_joined.eq(now),
+            users::security_stamp.eq("stamp"),
+        ))
+        .returning(users::id)
+        .get_result(conn)
+        .unwrap_or_else(|e| panic!("seed user {id}: {e}"));
+    diesel::insert_into(token_sessions::table)
+        .values((
+            token_sessions::id.eq(id),
+            token_sessions::user_id.eq(user),
+            token_sessions::kind.eq("pair"),
+            token_sessions::current_jti.eq(format!("jti-{id}")),
+            token_sessions::created_at.eq(now),
+            token_sessions::refreshed_at.eq(now),
+            token_sessions::expires_at.eq(now + time::Duration::seconds(expires_in)),
+        ))
+        .execute(conn)
+        .unwrap_or_else(|e| panic!("seed session {id}: {e}"));
+}
+
 #[test]
 fn flushexpiredtokens_removes_only_expired_tokens_and_their_blacklist_entries_in_batches() {
     let sandbox = Sandbox::new();
@@ -526,12 +554,21 @@ fn flushexpiredtokens_removes_only_expired_tokens_and_their_blacklist_entries_in
         seed_token(&mut conn, "expired-3", -86_400, true);
         seed_token(&mut conn, "live-1", 3600, false);
         seed_token(&mut conn, "live-2", 3600, true);
+        seed_session(&mut conn, "session-expired-1", -60);
+        seed_session(&mut conn, "session-expired-2", -7200);
+        seed_session(&mut conn, "session-live", 3600);
     }
     let run = sandbox.ok(&["flushexpiredtokens", "--batch-size", "1"]);
     assert_eq!(
         run.stdout.trim(),
-        "Removed 3 expired outstanding token(s), 2 of them blacklisted."
+        "Removed 3 expired outstanding token(s), 2 of them blacklisted.\n\
+         Removed 2 session(s) past their deadline."
     );
+    let sessions: Vec<String> = token_sessions::table
+        .select(token_sessions::id)
+        .load(&mut sandbox.sqlite())
+        .unwrap_or_default();
+    assert_eq!(sessions, ["session-live"]);
     let mut conn = sandbox.sqlite();
     let left: Vec<String> = outstanding_tokens::table
         .select(outstanding_tokens::jti)
