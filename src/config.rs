@@ -72,6 +72,10 @@ pub struct Settings {
     pub create_default_superuser: bool,
     /// Serve `POST /api/signup/`.
     pub allow_signup: bool,
+    /// What the `username` of a sign-in (token endpoints, sliding obtain, console) may name:
+    /// `username`, `email`, or both (a username match wins). With `email`, email addresses
+    /// match case-insensitively and must be unique among users.
+    pub login_fields: Vec<String>,
     /// How long a user's state (flags, stamp, permissions) is trusted from memory before it is
     /// read again; writes through this server invalidate it at once.
     #[serde(with = "duration")]
@@ -82,9 +86,13 @@ pub struct Settings {
     pub access_token_lifetime: Duration,
     #[serde(with = "duration")]
     pub refresh_token_lifetime: Duration,
-    /// Serve `/api/token/sliding/` and `/api/token/sliding/refresh/`, and accept sliding
-    /// tokens on protected routes.
+    /// Serve `/api/token/sliding/` and `/api/token/sliding/refresh/`. Which tokens protected
+    /// routes accept is `auth_token_classes`.
     pub sliding_tokens: bool,
+    /// simplejwt's `AUTH_TOKEN_CLASSES`: the token types protected routes and the check
+    /// endpoint accept, tried in order (`access`, `sliding`). Unset: `["access"]`, plus
+    /// `"sliding"` when `sliding_tokens` is on.
+    pub auth_token_classes: Option<Vec<String>>,
     #[serde(with = "duration")]
     pub sliding_token_lifetime: Duration,
     #[serde(with = "duration")]
@@ -199,10 +207,12 @@ impl Default for Settings {
             password_min_length: 8,
             create_default_superuser: true,
             allow_signup: true,
+            login_fields: vec!["username".into()],
             user_cache_ttl: Duration::from_secs(30),
             access_token_lifetime: Duration::from_secs(5 * 60),
             refresh_token_lifetime: Duration::from_secs(24 * 3600),
             sliding_tokens: false,
+            auth_token_classes: None,
             sliding_token_lifetime: Duration::from_secs(5 * 60),
             sliding_token_refresh_lifetime: Duration::from_secs(24 * 3600),
             sliding_token_refresh_exp_claim: "refresh_exp".into(),
@@ -360,6 +370,8 @@ impl Settings {
                 return invalid(format!("claim name {a:?} is used twice"));
             }
         }
+        self.auth_token_kinds().map_err(ConfigError::Invalid)?;
+        self.login_field_set().map_err(ConfigError::Invalid)?;
         for claim in &self.token_user_claims {
             if !crate::jwt::USER_CLAIM_FIELDS.contains(&claim.as_str()) {
                 return invalid(format!(
@@ -415,6 +427,17 @@ impl Settings {
         crate::db::DatabaseUrl::parse(&self.database_url)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         Ok(())
+    }
+
+    /// The token types protected routes accept, in order (`auth_token_classes`, or its
+    /// default derived from `sliding_tokens`).
+    pub fn auth_token_kinds(&self) -> Result<Vec<crate::jwt::TokenKind>, String> {
+        crate::auth::token_classes(self.auth_token_classes.as_deref(), self.sliding_tokens)
+    }
+
+    /// The fields a sign-in's `username` is matched against (`login_fields`).
+    pub fn login_field_set(&self) -> Result<crate::validation::LoginFields, String> {
+        crate::validation::LoginFields::parse(&self.login_fields)
     }
 
     /// Worker threads, resolving 0 to the core count.

@@ -13,7 +13,7 @@ use crate::auth::{HashError, PasswordHasher};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::models::revocation::Revocations;
-use crate::db::models::{secret, token, token_session};
+use crate::db::models::{secret, token, token_session, user};
 use crate::db::{DbConn, DbError, DbPool, migrations, stored_time};
 use crate::jwt::{KeyError, SigningKeys, needs_generated_secret};
 use crate::superuser;
@@ -37,6 +37,9 @@ pub enum PrepareError {
     Keys(#[from] KeyError),
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// `login_fields` has `email` but some addresses belong to several users.
+    #[error("{0}")]
+    SharedEmails(String),
     #[error(
         "the stored signing key is corrupt ({0}); delete the row jwt_signing_key from server_secrets to generate a new one"
     )]
@@ -53,6 +56,7 @@ pub fn prepare(
     if !applied.is_empty() {
         tracing::info!(?applied, "database migrations applied");
     }
+    check_unique_emails(settings, &mut conn)?;
     let keys = signing_keys(settings, &mut conn, clock.now())?;
     let loaded_at = clock.now();
     let now = stored_time(loaded_at);
@@ -89,6 +93,39 @@ pub fn prepare(
         loaded_at,
         dummy_hash: hasher.dummy_hash()?,
     })
+}
+
+/// How many shared addresses a refusal names.
+const SHARED_EMAILS_SHOWN: u32 = 10;
+
+/// With `email` in `login_fields`, refuses a database where an email address (compared
+/// case-insensitively) belongs to several users: a sign-in with it would name nobody for sure.
+/// The message names the first addresses and how many users hold each.
+pub fn check_unique_emails(settings: &Settings, conn: &mut DbConn) -> Result<(), PrepareError> {
+    let fields = settings
+        .login_field_set()
+        .map_err(|e| PrepareError::SharedEmails(format!("configuration: {e}")))?;
+    if !fields.unique_emails() {
+        return Ok(());
+    }
+    let (shared, total) = user::shared_emails(conn, SHARED_EMAILS_SHOWN)?;
+    if shared.is_empty() {
+        return Ok(());
+    }
+    let mut listed: Vec<String> = shared
+        .iter()
+        .map(|s| format!("{} ({} users)", s.email, s.users))
+        .collect();
+    let unlisted = total - i64::try_from(shared.len()).unwrap_or(total);
+    if unlisted > 0 {
+        listed.push(format!("and {unlisted} more"));
+    }
+    Err(PrepareError::SharedEmails(format!(
+        "login_fields includes email, but {total} email address(es) belong to more than one \
+         user (compared case-insensitively): {}; give each of those users an address of its \
+         own (or none), or remove email from login_fields",
+        listed.join(", ")
+    )))
 }
 
 /// The configured keys, or the HMAC key kept in the database (generated on first start).

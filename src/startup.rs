@@ -114,6 +114,9 @@ impl Keyward {
             dummy_hash: dummy_hash.into(),
             update_last_login: settings.update_last_login,
             check_user_is_active: settings.check_user_is_active,
+            login_fields: settings
+                .login_field_set()
+                .map_err(crate::config::ConfigError::Invalid)?,
             throttle: ThrottlePolicy::from_settings(settings),
         };
         let start_users = |threads: usize, background: bool| {

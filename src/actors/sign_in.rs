@@ -15,6 +15,7 @@ use crate::auth::UserSnapshot;
 use crate::auth::throttle::AttemptKeys;
 use crate::db::models::user::{self, User};
 use crate::db::{DbConn, stored_time};
+use crate::validation::normalize_username;
 
 /// What a sign-in is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +26,14 @@ pub enum LoginPurpose {
     Console,
 }
 
-/// Checks a username and password, through the sign-in throttle. The password is verified
-/// even when the user is unknown (against a dummy hash) or inactive, so every refusal costs
-/// the same. A refused sign-in changes nothing but the throttle's counters.
+/// Checks a username (or, per `login_fields`, an email address) and password, through the
+/// sign-in throttle, which counts the identifier as typed (NFKC, lower-cased). The password is
+/// verified even when the user is unknown (against a dummy hash) or inactive, so every
+/// refusal costs the same. A refused sign-in changes nothing but the throttle's counters.
 #[derive(Message)]
 #[rtype(result = "Result<Arc<UserSnapshot>, UserError>")]
 pub struct Authenticate {
+    /// The `username` field as sent: a username or, per `login_fields`, an email address.
     pub username: String,
     pub password: String,
     /// The client's address, as [`crate::client::ClientView`] sees it.
@@ -48,7 +51,7 @@ impl Handler<Authenticate> for UserManager {
         let keys = self
             .throttle
             .is_some()
-            .then(|| AttemptKeys::new(&msg.username, msg.address));
+            .then(|| AttemptKeys::new(&normalize_username(&msg.username), msg.address));
         let standing = match (&self.throttle, &keys) {
             (Some(throttle), Some(keys)) => Some(throttle.standing(&mut conn, keys, msg.now)?),
             _ => None,
@@ -85,7 +88,7 @@ impl Handler<Authenticate> for UserManager {
 impl UserManager {
     /// The user whose password this is, if they may sign in for this purpose.
     fn check(&self, conn: &mut DbConn, msg: &Authenticate) -> Result<User, UserError> {
-        let found = user::find_by_username(conn, &msg.username)?;
+        let found = user::find_for_sign_in(conn, &msg.username, self.login_fields)?;
         let hash = found
             .as_ref()
             .map_or(&*self.dummy_hash, |u| u.password.as_str());

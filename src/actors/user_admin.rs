@@ -18,6 +18,7 @@ use crate::db::models::permission::{self, Permission};
 use crate::db::models::revocation::{self, Revocations};
 use crate::db::models::user::{self, NewUser, User, UserChanges, UserFilter};
 use crate::db::{DbConn, DbError, stored_time};
+use crate::validation::email_key;
 
 pub const ONLY_SUPERUSERS: &str =
     "Only superusers can change superuser accounts or the superuser flag.";
@@ -215,6 +216,7 @@ impl Handler<CreateUser> for UserManager {
         check_grants(&mut conn, &by, &group_ids, &codenames)?;
         let stamp = new_stamp();
         let id = conn.write(|conn| {
+            self.check_email_free(conn, input.email.as_deref().unwrap_or_default(), None)?;
             let row = user::insert(
                 conn,
                 &NewUser {
@@ -313,7 +315,14 @@ impl Handler<UpdateUser> for UserManager {
             password,
             security_stamp: revoke.then(new_stamp),
         };
+        let new_email = input
+            .email
+            .as_deref()
+            .filter(|e| email_key(e) != email_key(&current.user.email));
         let revoked = conn.write(|conn| {
+            if let Some(email) = new_email {
+                self.check_email_free(conn, email, Some(id))?;
+            }
             user::update(conn, id, &changes).map_err(map_conflict)?;
             if let Some(groups) = &groups {
                 user::set_groups(conn, id, &groups.iter().map(|g| g.id).collect::<Vec<_>>())?;

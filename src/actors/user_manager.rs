@@ -13,6 +13,7 @@ use crate::db::models::revocation::{self, Revocations};
 use crate::db::models::user::{self, NewUser, User};
 use crate::db::{DbConn, DbError, DbPool, stored_time};
 use crate::error::FieldErrors;
+use crate::validation::{EMAIL_TAKEN, LoginFields};
 
 pub struct UserManager {
     pool: DbPool,
@@ -21,6 +22,8 @@ pub struct UserManager {
     pub(super) cache: Arc<UserCache>,
     pub(super) update_last_login: bool,
     pub(super) check_user_is_active: bool,
+    /// What a sign-in's `username` may name; with `email`, addresses are unique.
+    pub(super) login_fields: LoginFields,
     /// The sign-in throttle (`None` when `login_throttle` is off).
     pub(super) throttle: Option<Throttle>,
     /// Run at a lower CPU priority (the bcrypt threads), so request handling keeps the cores.
@@ -34,6 +37,7 @@ pub struct UserPolicy {
     pub dummy_hash: Arc<str>,
     pub update_last_login: bool,
     pub check_user_is_active: bool,
+    pub login_fields: LoginFields,
     pub throttle: Option<ThrottlePolicy>,
 }
 
@@ -46,6 +50,7 @@ impl UserManager {
             cache,
             update_last_login: policy.update_last_login,
             check_user_is_active: policy.check_user_is_active,
+            login_fields: policy.login_fields,
             throttle: policy.throttle.map(Throttle::new),
             background: false,
         }
@@ -60,6 +65,22 @@ impl UserManager {
 
     pub(super) fn conn(&self) -> Result<crate::db::PooledConn, UserError> {
         Ok(self.pool.get()?)
+    }
+
+    /// While email addresses sign in (`login_fields`), refuses one that a user other than
+    /// `except` has (case-insensitively): `{"email": ["A user with that email address already
+    /// exists."]}`. Call it inside the write that stores the address (it locks the address on
+    /// PostgreSQL); an earlier call only answers sooner.
+    pub(super) fn check_email_free(
+        &self,
+        conn: &mut DbConn,
+        email: &str,
+        except: Option<i64>,
+    ) -> Result<(), UserError> {
+        if self.login_fields.unique_emails() && user::email_taken(conn, email, except)? {
+            return Err(field_error("email", EMAIL_TAKEN.to_owned()));
+        }
+        Ok(())
     }
 
     /// Reads a user's snapshot and caches it (unless a write raced the read).
@@ -197,8 +218,16 @@ impl Handler<RegisterUser> for UserManager {
             )]))
         };
         let mut conn = self.conn()?;
+        let mut errors = FieldErrors::new();
         if user::username_taken(&mut conn, &msg.username)? {
-            return Err(taken());
+            errors.insert("username".to_owned(), vec![USERNAME_TAKEN.to_owned()]);
+        }
+        match self.check_email_free(&mut conn, &msg.email, None) {
+            Err(UserError::Invalid(email)) => errors.extend(email),
+            other => other?,
+        }
+        if !errors.is_empty() {
+            return Err(UserError::Invalid(errors));
         }
         let hash = self.hasher.hash(&msg.password)?;
         let stamp = new_stamp();
@@ -214,9 +243,12 @@ impl Handler<RegisterUser> for UserManager {
             date_joined: stored_time(msg.now),
             security_stamp: &stamp,
         };
-        let row = user::insert(&mut conn, &new).map_err(|e| match e {
-            DbError::Conflict(_) => taken(),
-            other => other.into(),
+        let row = conn.write(|conn| {
+            self.check_email_free(conn, &msg.email, None)?;
+            user::insert(conn, &new).map_err(|e| match e {
+                DbError::Conflict(_) => taken(),
+                other => other.into(),
+            })
         })?;
         self.load(&mut conn, row, self.cache.generation())
     }

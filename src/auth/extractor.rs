@@ -26,17 +26,18 @@ use crate::jwt::{Decoded, TokenCodec, TokenError, TokenKind};
 pub struct AuthSettings {
     pub header_name: HeaderName,
     pub header_types: Vec<String>,
-    /// simplejwt's `AUTH_TOKEN_CLASSES`, tried in order.
+    /// simplejwt's `AUTH_TOKEN_CLASSES` (`auth_token_classes`), tried in order.
     pub token_kinds: Vec<TokenKind>,
     pub check_user_is_active: bool,
 }
 
 impl AuthSettings {
+    /// The settings' view for the extractors. `auth_token_classes` is assumed validated
+    /// ([`Settings::validate`]); an invalid list would accept access tokens only.
     pub fn from_settings(settings: &Settings) -> Self {
-        let mut token_kinds = vec![TokenKind::Access];
-        if settings.sliding_tokens {
-            token_kinds.push(TokenKind::Sliding);
-        }
+        let token_kinds = settings
+            .auth_token_kinds()
+            .unwrap_or_else(|_| vec![TokenKind::Access]);
         Self {
             header_name: HeaderName::try_from(settings.auth_header_name.as_str())
                 .unwrap_or(actix_web::http::header::AUTHORIZATION),

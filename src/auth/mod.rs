@@ -8,6 +8,7 @@ mod password;
 pub mod permissions;
 pub mod policy;
 pub mod throttle;
+mod token_classes;
 mod user_cache;
 
 pub use extractor::{
@@ -21,6 +22,7 @@ pub use permissions::{
     AllowAny, And, Caller, IsAdminUser, IsAuthenticated, IsAuthenticatedOrReadOnly, IsSuperUser,
     Model, ModelPermissions, Not, Or, PermissionList, Policy, RequirePermissions,
 };
+pub use token_classes::{TOKEN_CLASS_NAMES, token_classes};
 pub use user_cache::{UserCache, UserSnapshot};
 
 /// A random URL-safe string of `bytes` random bytes (base64url, no padding).

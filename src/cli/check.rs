@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DatabaseUrl, migrations};
 use crate::jwt::{SigningKeys, needs_generated_secret};
-use crate::prepare::signing_keys;
+use crate::prepare::{check_unique_emails, signing_keys};
 
 pub fn run(settings: &Settings) -> CliResult {
     println!("settings: ok");
@@ -27,6 +27,14 @@ pub fn run(settings: &Settings) -> CliResult {
             pending.len(),
             pending.join(", ")
         );
+    }
+    if settings.login_field_set()?.unique_emails() {
+        if migrations::has_users_table(&pending) {
+            check_unique_emails(settings, &mut conn)?;
+            println!("emails: ok (unique, as login_fields needs)");
+        } else {
+            println!("emails: ok (no users yet)");
+        }
     }
     if needs_generated_secret(settings) {
         if pending.is_empty() {

@@ -72,6 +72,10 @@ pub fn run(settings: &Settings, args: CreateSuperuserArgs) -> CliResult {
     if user::username_taken(&mut conn, &username)? {
         return Err(format!("a user named {username:?} already exists").into());
     }
+    let unique_emails = settings.login_field_set()?.unique_emails();
+    if unique_emails && user::email_taken(&mut conn, &email, None)? {
+        return Err(format!("email: {}", validation::EMAIL_TAKEN).into());
+    }
     let hasher = PasswordHasher::new(settings.bcrypt_cost);
     match superuser::create(
         &mut conn,

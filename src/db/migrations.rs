@@ -43,3 +43,11 @@ pub fn pending(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     };
     pending.map_err(|e| DbError::Unavailable(e.to_string()))
 }
+
+/// The migration that creates the users table.
+const USERS_TABLE: &str = "2026-12-01-000001_initial";
+
+/// Whether the users table exists, given the pending migrations ([`pending`]).
+pub fn has_users_table(pending: &[String]) -> bool {
+    !pending.iter().any(|name| name == USERS_TABLE)
+}

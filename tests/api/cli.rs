@@ -114,7 +114,7 @@ impl Sandbox {
         run
     }
 
-    fn sqlite(&self) -> SqliteConnection {
+    pub(crate) fn sqlite(&self) -> SqliteConnection {
         SqliteConnection::establish(&self.db_path().display().to_string())
             .unwrap_or_else(|e| panic!("open {}: {e}", self.db_path().display()))
     }
@@ -651,6 +651,16 @@ impl Server {
     /// `keyward` with no subcommand (serve, bound through `KEYWARD_BIND`), or `keyward serve
     /// --bind` when `subcommand`; output goes to files in the sandbox.
     pub(crate) fn start(sandbox: &Sandbox, name: &str, subcommand: bool) -> Self {
+        Self::start_with(sandbox, name, subcommand, &[])
+    }
+
+    /// [`Self::start`] with more environment variables.
+    pub(crate) fn start_with(
+        sandbox: &Sandbox,
+        name: &str,
+        subcommand: bool,
+        extra_env: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let stdout = sandbox.path().join(format!("{name}.out"));
         let stderr = sandbox.path().join(format!("{name}.err"));
@@ -666,7 +676,7 @@ impl Server {
         let child = sandbox
             .command(
                 &args,
-                &[env.as_slice(), &[("KEYWARD_WORKERS", "1")]].concat(),
+                &[env.as_slice(), &[("KEYWARD_WORKERS", "1")], extra_env].concat(),
             )
             .stdin(Stdio::null())
             .stdout(file(&stdout))

@@ -10,7 +10,7 @@ use crate::db::schema::{
     group_permissions, groups, permissions, user_groups, user_permissions, users,
 };
 use crate::db::{DbConn, DbError};
-use crate::validation::{has_null, normalize_username};
+use crate::validation::{LoginFields, email_key, has_null, normalize_username};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -73,6 +73,101 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<User
 
 pub fn username_taken(conn: &mut DbConn, username: &str) -> Result<bool, DbError> {
     Ok(find_by_username(conn, username)?.is_some())
+}
+
+/// The user a sign-in's identifier names, under `login_fields`: the user with that username
+/// (NFKC, exact) first, else the user with that email address (case-insensitive). It is one
+/// query whether or not anyone matches. An address shared by several users (which
+/// `login_fields` with `email` refuses at start) names nobody.
+pub fn find_for_sign_in(
+    conn: &mut DbConn,
+    identifier: &str,
+    fields: LoginFields,
+) -> Result<Option<User>, DbError> {
+    let name = normalize_username(identifier);
+    if name.is_empty() || has_null(&name) || !(fields.username || fields.email) {
+        return Ok(None);
+    }
+    let email = email_key(&name);
+    let mut rows: Vec<User> = crate::with_conn!(conn, c => {
+        let by_email = lower(users::email).eq(&email).and(users::email.ne(""));
+        let query = match (fields.username, fields.email) {
+            (true, false) => users::table.filter(users::username.eq(&name)).into_boxed(),
+            (false, _) => users::table.filter(by_email).into_boxed(),
+            (true, true) => users::table.filter(users::username.eq(&name).or(by_email)).into_boxed(),
+        };
+        query.select(User::as_select()).limit(3).load(c)
+    })?;
+    if fields.username
+        && let Some(i) = rows.iter().position(|u| u.username == name)
+    {
+        return Ok(Some(rows.swap_remove(i)));
+    }
+    // Every row left matched by email address.
+    Ok(if rows.len() == 1 { rows.pop() } else { None })
+}
+
+/// Whether a user other than `except` has this email address, compared case-insensitively;
+/// an empty address is nobody's. On PostgreSQL it first takes a lock on the address until
+/// the end of the transaction, so two writers that check inside [`DbConn::write`] before
+/// writing the same address take turns (SQLite's writers always do).
+pub fn email_taken(conn: &mut DbConn, email: &str, except: Option<i64>) -> Result<bool, DbError> {
+    let key = email_key(email.trim());
+    if key.is_empty() || has_null(&key) {
+        return Ok(false);
+    }
+    if let DbConn::Postgres(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind::<diesel::sql_types::Integer, _>(EMAIL_LOCK)
+            .bind::<diesel::sql_types::Text, _>(&key)
+            .execute(c)?;
+    }
+    let found: Option<i64> = crate::with_conn!(conn, c => {
+        let mut query = users::table
+            .filter(lower(users::email).eq(&key))
+            .select(users::id)
+            .into_boxed();
+        if let Some(id) = except {
+            query = query.filter(users::id.ne(id));
+        }
+        query.first(c).optional()
+    })?;
+    Ok(found.is_some())
+}
+
+/// The first key of the PostgreSQL advisory locks on email addresses (the second is a hash
+/// of the address).
+const EMAIL_LOCK: i32 = 0x6b77_656d;
+
+/// One email address held by several users.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct SharedEmail {
+    /// The address, lower-cased.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub email: String,
+    /// How many users hold it.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub users: i64,
+}
+
+/// Email addresses held by more than one user, compared case-insensitively (empty ones
+/// aside): the first `limit` in order, and how many there are in all.
+pub fn shared_emails(conn: &mut DbConn, limit: u32) -> Result<(Vec<SharedEmail>, i64), DbError> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    const SHARED: &str = "FROM users WHERE email <> '' GROUP BY lower(email) HAVING COUNT(*) > 1";
+    let listed = format!(
+        "SELECT lower(email) AS email, COUNT(*) AS users {SHARED} ORDER BY lower(email) LIMIT {limit}"
+    );
+    let counted = format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one {SHARED}) AS shared");
+    Ok(crate::with_conn!(conn, c => {
+        let shared: Vec<SharedEmail> = diesel::sql_query(&listed).load(c)?;
+        let total: Count = diesel::sql_query(&counted).get_result(c)?;
+        Ok::<_, diesel::result::Error>((shared, total.n))
+    })?)
 }
 
 /// Inserts a user; a taken username is `DbError::Conflict`.
