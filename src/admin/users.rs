@@ -1,5 +1,5 @@
-//! Console pages for users: list with search, filters, sorting and pages; add; edit; set
-//! password; revoke all tokens; delete. Every action goes through the user manager with the
+//! Console pages for users: list with search, filters, sorting and pages; add; edit (with the
+//! user's live sessions); set password; revoke all tokens; delete. Every action goes through the user manager with the
 //! acting admin, so its escalation rules apply here as in the REST API.
 
 use actix::Addr;
