@@ -8,6 +8,7 @@ pub mod expiring_ids;
 pub mod group_admin;
 pub mod login_locks;
 pub mod revoked;
+pub mod session_admin;
 pub mod session_store;
 pub mod sign_in;
 pub mod token_blacklist;

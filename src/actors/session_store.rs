@@ -1,5 +1,6 @@
-//! Console sessions and the console's read-only token views, on a small `SyncArbiter`
-//! apart from the user manager so console pages never queue behind bcrypt.
+//! Console sessions and the read-only views of tokens and token sessions (console pages and
+//! the sessions API), on a small `SyncArbiter` apart from the user manager so they never queue
+//! behind bcrypt.
 
 use actix::prelude::*;
 use time::PrimitiveDateTime;
@@ -7,6 +8,8 @@ use time::PrimitiveDateTime;
 use crate::db::models::Page;
 use crate::db::models::session::{self, NewSession, Session};
 use crate::db::models::token_admin::{self, Counts, TokenFilter, TokenRow};
+use crate::db::models::token_session::{self, TokenSession};
+use crate::db::models::user;
 use crate::db::{DbError, DbPool};
 
 pub struct SessionStore {
@@ -154,5 +157,51 @@ impl Handler<Dashboard> for SessionStore {
             token_admin::counts(&mut conn, msg.now, msg.day_ago)?,
             token_admin::recent_logins(&mut conn, 10)?,
         ))
+    }
+}
+
+/// The most token sessions a listing shows (the newest).
+pub const LISTED_SESSIONS: i64 = 100;
+
+/// A user's live token sessions, newest first, at most [`LISTED_SESSIONS`]; `None` when there
+/// is no such user.
+#[derive(Message)]
+#[rtype(result = "Result<Option<Vec<TokenSession>>, DbError>")]
+pub struct LiveTokenSessions {
+    pub user_id: i64,
+    pub now: PrimitiveDateTime,
+    /// Sessions last refreshed at or before this are idle, not live.
+    pub idle_before: Option<PrimitiveDateTime>,
+}
+
+impl Handler<LiveTokenSessions> for SessionStore {
+    type Result = Result<Option<Vec<TokenSession>>, DbError>;
+
+    fn handle(&mut self, msg: LiveTokenSessions, _: &mut Self::Context) -> Self::Result {
+        let mut conn = self.pool.get()?;
+        if user::find(&mut conn, msg.user_id)?.is_none() {
+            return Ok(None);
+        }
+        token_session::newest_live_for_user(
+            &mut conn,
+            msg.user_id,
+            msg.now,
+            msg.idle_before,
+            LISTED_SESSIONS,
+        )
+        .map(Some)
+    }
+}
+
+/// The token session whose current refresh (or sliding) token has this jti.
+#[derive(Message)]
+#[rtype(result = "Result<Option<TokenSession>, DbError>")]
+pub struct TokenSessionOf(pub String);
+
+impl Handler<TokenSessionOf> for SessionStore {
+    type Result = Result<Option<TokenSession>, DbError>;
+
+    fn handle(&mut self, msg: TokenSessionOf, _: &mut Self::Context) -> Self::Result {
+        token_session::by_current_jti(&mut *self.pool.get()?, &msg.0)
     }
 }

@@ -3,6 +3,7 @@
 use actix::prelude::*;
 use time::PrimitiveDateTime;
 
+pub use crate::db::models::revocation::WhichSessions;
 use crate::db::models::revocation::{self, Revocations};
 use crate::db::models::token::{self, Blacklisting, NewOutstanding, Revoked};
 use crate::db::models::token_session::{self, Advance, EndReason, Ended, NewTokenSession, Step};
@@ -212,32 +213,12 @@ pub struct EndSessions {
     pub at: PrimitiveDateTime,
 }
 
-#[derive(Debug, Clone)]
-pub enum WhichSessions {
-    One(String),
-    AllBut(String),
-    All,
-}
-
 impl Handler<EndSessions> for TokenStore {
     type Result = Result<Revocations, DbError>;
 
     fn handle(&mut self, msg: EndSessions, _: &mut Self::Context) -> Self::Result {
-        self.pool.get()?.write(|conn| match &msg.which {
-            WhichSessions::One(id) => {
-                let owned =
-                    token_session::find(conn, id)?.is_some_and(|s| s.user_id == msg.user_id);
-                if !owned {
-                    return Ok(Revocations::default());
-                }
-                revocation::end_session(conn, id, EndReason::Ended, msg.by, msg.at)
-            }
-            WhichSessions::AllBut(keep) => {
-                revocation::end_other_sessions(conn, msg.user_id, Some(keep), msg.by, msg.at)
-            }
-            WhichSessions::All => {
-                revocation::end_other_sessions(conn, msg.user_id, None, msg.by, msg.at)
-            }
+        self.pool.get()?.write(|conn| {
+            revocation::end_user_sessions(conn, msg.user_id, &msg.which, msg.by, msg.at)
         })
     }
 }

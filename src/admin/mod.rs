@@ -14,6 +14,7 @@ mod locks;
 mod login;
 mod permissions;
 mod session;
+mod token_sessions;
 mod tokens;
 mod user_actions;
 mod users;
@@ -62,6 +63,14 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .route(
                 "/users/{id}/revoke-tokens/",
                 web::post().to(user_actions::revoke_tokens),
+            )
+            .route(
+                "/users/{id}/sessions/end-all/",
+                web::post().to(token_sessions::end_all),
+            )
+            .route(
+                "/users/{id}/sessions/{sid}/end/",
+                web::post().to(token_sessions::end_one),
             )
             .route(
                 "/users/{id}/delete/",

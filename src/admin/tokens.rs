@@ -14,10 +14,12 @@ use super::error::{ConsoleError, render};
 use super::form::{self, Form, path_id};
 use super::layout::{Choice, Layout, PAGE_SIZE, Pager, choices, page_number, show_time};
 use super::session::ConsoleSession;
+use super::token_sessions::{self, SessionCard};
 use super::users::see_other;
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::session_store::{GetToken, ListTokens, SessionStore};
 use crate::actors::token_blacklist::{RevokeTokens, TokenBlacklist, Unrevoke};
+use crate::api::SessionPolicy;
 use crate::clock::Clock;
 use crate::db::models::Page;
 use crate::db::models::token_admin::{TokenFilter, TokenRow, TokenStatus};
@@ -74,6 +76,8 @@ struct ListPage {
     q: String,
     status_choices: Vec<Choice>,
     user: String,
+    /// The user filtered on, whose sessions the page links to.
+    sessions_of: Option<i64>,
     issued_after: String,
     issued_before: String,
     expires_after: String,
@@ -88,6 +92,7 @@ struct ListPage {
 struct DetailPage {
     layout: Layout,
     token: TokenLine,
+    session: Option<SessionCard>,
     can_revoke: bool,
     can_unrevoke: bool,
 }
@@ -226,6 +231,7 @@ async fn listing(
         q: text("q"),
         status_choices: choices(STATUSES, &status),
         user: text("user"),
+        sessions_of: text("user").parse().ok(),
         issued_after: text("issued_after"),
         issued_before: text("issued_before"),
         expires_after: text("expires_after"),
@@ -236,11 +242,13 @@ async fn listing(
     Ok(render(StatusCode::OK, &page))
 }
 
-/// **Permissions:** `token_blacklist.view_outstandingtoken`.
+/// **Permissions:** `token_blacklist.view_outstandingtoken`. Shows the session the token
+/// carries on when it is that session's current token.
 pub async fn detail(
     req: HttpRequest,
     session: ConsoleSession,
     store: web::Data<Addr<SessionStore>>,
+    policy: web::Data<SessionPolicy>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     session.require(VIEW)?;
@@ -250,9 +258,11 @@ pub async fn detail(
         .timeout(ASK_TIMEOUT)
         .await??
         .ok_or(ConsoleError::NotFound)?;
+    let card = token_sessions::card((&store, &policy, &clock), &row.jti).await?;
     let page = DetailPage {
         layout: Layout::new(&session, "Refresh token", "tokens").await,
         token: TokenLine::new(row, stored_time(clock.now())),
+        session: card,
         can_revoke: session.can(REVOKE),
         can_unrevoke: session.can(UNREVOKE),
     };

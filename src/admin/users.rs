@@ -1,5 +1,5 @@
-//! Console pages for users: list with search, filters, sorting and pages; add; edit; set
-//! password; revoke all tokens; delete. Every action goes through the user manager with the
+//! Console pages for users: list with search, filters, sorting and pages; add; edit (with the
+//! user's live sessions); set password; revoke all tokens; delete. Every action goes through the user manager with the
 //! acting admin, so its escalation rules apply here as in the REST API.
 
 use actix::Addr;
@@ -12,14 +12,18 @@ use super::error::{ConsoleError, render};
 use super::form::{self, Form, path_id};
 use super::layout::{Choice, Errors, Layout, PAGE_SIZE, Pager, choices, page_number, show_time};
 use super::session::ConsoleSession;
+use super::token_sessions::{self, SessionSource, SessionsPanel};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::group_admin::{ListGroups, ListPermissions};
+use crate::actors::session_store::SessionStore;
 use crate::actors::token_blacklist::{Remember, TokenBlacklist};
 use crate::actors::user_admin::{
     CreateUser, GetUser, ListUsers, UpdateUser, UserInput, UserRecord,
 };
 use crate::actors::user_manager::{UserError, UserManager};
-use crate::api::{INVALID_EMAIL, INVALID_USERNAME, PasswordRules, valid_email, valid_username};
+use crate::api::{
+    INVALID_EMAIL, INVALID_USERNAME, PasswordRules, SessionPolicy, valid_email, valid_username,
+};
 use crate::auth::policy;
 use crate::clock::Clock;
 use crate::db::models::Page;
@@ -98,6 +102,7 @@ struct FormPage {
     can_delete: bool,
     date_joined: String,
     last_login: Option<String>,
+    sessions: SessionsPanel,
 }
 
 const TRI: &[(&str, &str)] = &[("", "any"), ("1", "yes"), ("0", "no")];
@@ -245,6 +250,7 @@ async fn form_page(
     chosen_perms: &[String],
     errors: Errors,
     status: StatusCode,
+    sessions: SessionsPanel,
 ) -> Result<HttpResponse, ConsoleError> {
     let group_choices = all_groups(session, users)
         .await?
@@ -284,6 +290,7 @@ async fn form_page(
             .map(|r| show_time(r.user.date_joined))
             .unwrap_or_default(),
         last_login: record.and_then(|r| r.user.last_login.map(show_time)),
+        sessions,
     };
     Ok(render(status, &page))
 }
@@ -369,6 +376,15 @@ pub(super) async fn user_of(
         .await??)
 }
 
+/// The "Sessions" section of a user's page.
+async fn sessions_of(
+    session: &ConsoleSession,
+    source: SessionSource<'_>,
+    record: &UserRecord,
+) -> Result<SessionsPanel, ConsoleError> {
+    token_sessions::panel(session, source, record.user.id, record.user.is_superuser).await
+}
+
 /// **Permissions:** `auth.add_user`.
 pub async fn add_form(
     session: ConsoleSession,
@@ -388,6 +404,7 @@ pub async fn add_form(
         &[],
         Errors::default(),
         StatusCode::OK,
+        SessionsPanel::default(),
     )
     .await
 }
@@ -415,6 +432,7 @@ pub async fn add(
             &perms,
             errors,
             StatusCode::BAD_REQUEST,
+            SessionsPanel::default(),
         )
         .await;
     }
@@ -443,6 +461,7 @@ pub async fn add(
                 &perms,
                 Errors(errors),
                 StatusCode::BAD_REQUEST,
+                SessionsPanel::default(),
             )
             .await
         }
@@ -450,16 +469,22 @@ pub async fn add(
     }
 }
 
-/// **Permissions:** `auth.view_user` (saving needs `auth.change_user`).
+/// **Permissions:** `auth.view_user` (saving needs `auth.change_user`, as does ending the
+/// user's sessions).
 pub async fn edit_form(
     req: HttpRequest,
     session: ConsoleSession,
     users: web::Data<Addr<UserManager>>,
+    store: web::Data<Addr<SessionStore>>,
+    policy: web::Data<SessionPolicy>,
+    clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     session.require("auth.view_user")?;
     let id = path_id(&req)?;
     let record = user_of(&session, &users, id).await?;
     let values = values_of(&record);
+    let source = (&**store, &**policy, &**clock);
+    let sessions = sessions_of(&session, source, &record).await?;
     form_page(
         &session,
         &users,
@@ -469,6 +494,7 @@ pub async fn edit_form(
         &record.user_permissions,
         Errors::default(),
         StatusCode::OK,
+        sessions,
     )
     .await
 }
@@ -482,6 +508,8 @@ pub async fn edit(
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     rules: web::Data<PasswordRules>,
+    store: web::Data<Addr<SessionStore>>,
+    policy: web::Data<SessionPolicy>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
@@ -491,7 +519,9 @@ pub async fn edit(
     let record = user_of(&session, &users, id).await?;
     let (values, input, errors) = read_form(&form, &session, false, &rules);
     let (groups, perms) = (form.all("groups"), form.all("user_permissions"));
+    let source = (&**store, &**policy, &**clock);
     if !errors.is_empty() {
+        let sessions = sessions_of(&session, source, &record).await?;
         return form_page(
             &session,
             &users,
@@ -501,6 +531,7 @@ pub async fn edit(
             &perms,
             errors,
             StatusCode::BAD_REQUEST,
+            sessions,
         )
         .await;
     }
@@ -533,6 +564,7 @@ pub async fn edit(
             Ok(see_other(format!("/admin/users/{id}/")))
         }
         Err(UserError::Invalid(errors)) => {
+            let sessions = sessions_of(&session, source, &record).await?;
             form_page(
                 &session,
                 &users,
@@ -542,6 +574,7 @@ pub async fn edit(
                 &perms,
                 Errors(errors),
                 StatusCode::BAD_REQUEST,
+                sessions,
             )
             .await
         }

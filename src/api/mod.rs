@@ -18,6 +18,7 @@ pub(crate) mod permissions;
 mod request_timeout;
 mod rotation_retries;
 mod session_policy;
+mod sessions;
 mod signup;
 mod sliding;
 mod token;
@@ -57,6 +58,7 @@ pub fn config(mounts: Mounts) -> impl FnOnce(&mut web::ServiceConfig) {
             signup::config(cfg);
         }
         me::config(cfg);
+        sessions::config(cfg);
         users::config(cfg);
         groups::config(cfg);
         permissions::config(cfg);

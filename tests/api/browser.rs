@@ -170,7 +170,7 @@ pub(crate) async fn navigate(b: &Client, css: &str) {
     settle(b, old).await;
 }
 
-async fn settle(b: &Client, old: fantoccini::elements::Element) {
+pub(crate) async fn settle(b: &Client, old: fantoccini::elements::Element) {
     for _ in 0..200 {
         if old.tag_name().await.is_err() {
             break;

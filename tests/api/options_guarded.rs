@@ -18,6 +18,9 @@ enum Needs {
     View,
 }
 
+/// A session id no login made: the reference `DELETE`s end nothing.
+const UNKNOWN_SESSION: &str = "0123456789abcdef0123456789abcdef";
+
 /// Status, `WWW-Authenticate` and JSON body of a request as `access` (anonymous with `None`).
 async fn answer(
     app: &TestApp,
@@ -67,6 +70,36 @@ async fn options_on_every_protected_resource_is_refused_exactly_as_its_reads_are
             "/api/auth/check".to_owned(),
             Method::GET,
             Needs::Authenticated,
+        ),
+        (
+            "/api/me/sessions/".to_owned(),
+            Method::GET,
+            Needs::Authenticated,
+        ),
+        (
+            "/api/me/sessions/revoke-others/".to_owned(),
+            Method::POST,
+            Needs::Authenticated,
+        ),
+        (
+            format!("/api/me/sessions/{UNKNOWN_SESSION}/"),
+            Method::DELETE,
+            Needs::Authenticated,
+        ),
+        (
+            format!("/api/users/{plain_id}/sessions/"),
+            Method::GET,
+            Needs::View,
+        ),
+        (
+            format!("/api/users/{plain_id}/sessions/revoke-all/"),
+            Method::POST,
+            Needs::View,
+        ),
+        (
+            format!("/api/users/{plain_id}/sessions/{UNKNOWN_SESSION}/"),
+            Method::DELETE,
+            Needs::View,
         ),
     ];
     let callers = [

@@ -71,6 +71,40 @@ pub fn revoke_all_for_user(
     })
 }
 
+/// Which sessions of a user to end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WhichSessions {
+    /// This one, if it is the user's and live.
+    One(String),
+    /// Every live one but this one (the caller's own).
+    AllBut(String),
+    All,
+}
+
+/// Ends sessions of a user (one, all but one, or all) with their current refresh tokens. A
+/// session of another user, or one already ended or past its deadline, is left alone: nothing
+/// is returned for it.
+pub fn end_user_sessions(
+    conn: &mut DbConn,
+    user_id: i64,
+    which: &WhichSessions,
+    by: Option<i64>,
+    now: PrimitiveDateTime,
+) -> Result<Revocations, DbError> {
+    match which {
+        WhichSessions::One(id) => {
+            let live = token_session::find(conn, id)?
+                .is_some_and(|s| s.user_id == user_id && s.expires_at > now);
+            if !live {
+                return Ok(Revocations::default());
+            }
+            end_session(conn, id, EndReason::Ended, by, now)
+        }
+        WhichSessions::AllBut(keep) => end_other_sessions(conn, user_id, Some(keep), by, now),
+        WhichSessions::All => end_other_sessions(conn, user_id, None, by, now),
+    }
+}
+
 /// Every live session of a user but one, with their refresh tokens.
 pub fn end_other_sessions(
     conn: &mut DbConn,

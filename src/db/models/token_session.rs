@@ -94,6 +94,16 @@ pub struct TokenSession {
     pub ended_by: Option<i64>,
 }
 
+impl TokenSession {
+    /// Not ended, before its deadline, and (with an idle timeout) refreshed after
+    /// `idle_before`: what [`live_for_user`] lists.
+    pub fn is_live(&self, now: PrimitiveDateTime, idle_before: Option<PrimitiveDateTime>) -> bool {
+        self.ended_at.is_none()
+            && self.expires_at > now
+            && idle_before.is_none_or(|idle| self.refreshed_at > idle)
+    }
+}
+
 /// A session that has ended: what the in-memory list of ended sessions needs.
 #[derive(Debug, Clone, Queryable, PartialEq, Eq)]
 pub struct Ended {
@@ -269,7 +279,8 @@ pub fn current_jti(conn: &mut DbConn, id: &str) -> Result<Option<String>, DbErro
         .optional())?)
 }
 
-/// Ends every live session of a user, or every one but `except`.
+/// Ends every live session of a user, or every one but `except`. A session past its deadline
+/// has no token left to refuse and stays as it is.
 pub fn end_all_for_user(
     conn: &mut DbConn,
     user_id: i64,
@@ -284,6 +295,7 @@ pub fn end_all_for_user(
         crate::with_conn!(conn, c => diesel::update(s::token_sessions)
         .filter(s::user_id.eq(user_id))
         .filter(s::ended_at.is_null())
+        .filter(s::expires_at.gt(now))
         .filter(s::id.ne(except))
         .set((s::ended_at.eq(Some(now)), s::end_reason.eq(Some(reason.as_str())), s::ended_by.eq(by)))
         .returning((s::id, s::user_id, s::ended_at.assume_not_null(), s::expires_at))
@@ -361,6 +373,17 @@ pub fn live_for_user(
     now: PrimitiveDateTime,
     idle_before: Option<PrimitiveDateTime>,
 ) -> Result<Vec<TokenSession>, DbError> {
+    newest_live_for_user(conn, user_id, now, idle_before, i64::MAX)
+}
+
+/// At most `limit` of a user's live sessions, newest first.
+pub fn newest_live_for_user(
+    conn: &mut DbConn,
+    user_id: i64,
+    now: PrimitiveDateTime,
+    idle_before: Option<PrimitiveDateTime>,
+    limit: i64,
+) -> Result<Vec<TokenSession>, DbError> {
     use token_sessions::dsl as s;
     let idle_before = idle_before.unwrap_or_else(long_ago);
     Ok(crate::with_conn!(conn, c => s::token_sessions
@@ -369,8 +392,19 @@ pub fn live_for_user(
         .filter(s::expires_at.gt(now))
         .filter(s::refreshed_at.gt(idle_before))
         .order((s::created_at.desc(), s::id.desc()))
+        .limit(limit)
         .select(TokenSession::as_select())
         .load(c))?)
+}
+
+/// The session whose current refresh (or sliding) token has this jti, live or ended.
+pub fn by_current_jti(conn: &mut DbConn, jti: &str) -> Result<Option<TokenSession>, DbError> {
+    Ok(crate::with_conn!(conn, c => token_sessions::table
+        .filter(token_sessions::current_jti.eq(jti))
+        .order(token_sessions::created_at.desc())
+        .select(TokenSession::as_select())
+        .first(c)
+        .optional())?)
 }
 
 /// Deletes up to `batch` sessions past their deadline; returns how many.
