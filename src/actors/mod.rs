@@ -3,6 +3,7 @@
 //! list, kept in step with the database on timers) and the console's view of the sign-in
 //! locks. Handlers reach them only by messages.
 
+pub mod event_log;
 pub mod group_admin;
 pub mod login_locks;
 pub mod revoked;

@@ -14,6 +14,7 @@ use super::user_view::UserView;
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::token_blacklist::{Remember, TokenBlacklist};
 use crate::actors::user_manager::{ChangePassword, UserManager};
+use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{AuthUser, policy};
 use crate::clock::Clock;
 use crate::error::ApiError;
@@ -61,6 +62,7 @@ async fn change_password(
     blacklist: web::Data<Addr<TokenBlacklist>>,
     codec: web::Data<TokenCodec>,
     rules: web::Data<PasswordRules>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let data = body::parse(&req, payload).await?;
@@ -90,6 +92,16 @@ async fn change_password(
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::user_error)?;
+    audit.record(
+        NewEvent::from_request(&req, EventKind::PasswordChanged)
+            .at(now)
+            .actor(user.id)
+            .subject(user.id, &user.username)
+            .detail(format!(
+                "changed by the user; {} refresh token(s) revoked",
+                revoked.len()
+            )),
+    );
     blacklist
         .send(Remember(revoked))
         .timeout(ASK_TIMEOUT)

@@ -12,6 +12,7 @@ use crate::actors::ASK_TIMEOUT;
 use crate::actors::revoked::RevokedSet;
 use crate::actors::token_blacklist::{Record, TokenBlacklist};
 use crate::actors::user_manager::UserManager;
+use crate::audit::Audit;
 use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::jwt::{TokenCodec, TokenError, TokenKind};
@@ -45,10 +46,11 @@ async fn obtain(
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     codec: web::Data<TokenCodec>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
-    let user = credentials(&req, payload, &users, now).await?;
+    let user = credentials(&req, payload, &users, &audit, now, "sliding").await?;
     let token = codec
         .mint_sliding(&subject(&user, &codec), now.unix_timestamp())
         .map_err(mint_failed)?;

@@ -129,3 +129,18 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    security_events (id) {
+        id -> BigInt,
+        kind -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        subject_id -> Nullable<BigInt>,
+        username -> Text,
+        session_id -> Nullable<Text>,
+        client_address -> Text,
+        user_agent -> Text,
+        detail -> Text,
+    }
+}

@@ -114,7 +114,7 @@ impl Sandbox {
         run
     }
 
-    fn sqlite(&self) -> SqliteConnection {
+    pub(crate) fn sqlite(&self) -> SqliteConnection {
         SqliteConnection::establish(&self.db_path().display().to_string())
             .unwrap_or_else(|e| panic!("open {}: {e}", self.db_path().display()))
     }

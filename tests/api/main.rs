@@ -1,6 +1,7 @@
 //! One integration binary: the real application on a real port, per-test databases.
 
 mod asymmetric_keys;
+mod audit_log;
 mod browser;
 mod browser_security;
 mod check;

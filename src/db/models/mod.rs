@@ -5,6 +5,7 @@ pub mod group;
 pub mod login_failure;
 pub mod permission;
 pub mod secret;
+pub mod security_event;
 pub mod session;
 pub mod token;
 pub mod token_admin;
