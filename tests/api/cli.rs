@@ -573,6 +573,7 @@ fn help_lists_every_subcommand() {
         "migrate",
         "createsuperuser",
         "flushexpiredtokens",
+        "purgeevents",
         "check",
     ] {
         assert!(

@@ -1,6 +1,7 @@
 //! One integration binary: the real application on a real port, per-test databases.
 
 mod asymmetric_keys;
+mod audit_cli;
 mod audit_log;
 mod browser;
 mod browser_security;
@@ -8,6 +9,7 @@ mod check;
 mod cli;
 mod console_client;
 mod console_csrf;
+mod console_events;
 mod console_http;
 mod console_locks;
 mod console_next;
