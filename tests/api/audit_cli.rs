@@ -64,11 +64,7 @@ fn purgeevents_removes_events_past_the_retention_or_before_a_given_age() {
     );
     assert_eq!(details(&sandbox), ["1 day"]);
 
-    let run = sandbox.run(
-        &["purgeevents"],
-        &[("KEYWARD_AUDIT_RETENTION", "0")],
-        None,
-    );
+    let run = sandbox.run(&["purgeevents"], &[("KEYWARD_AUDIT_RETENTION", "0")], None);
     assert!(run.success, "{run}");
     assert!(
         run.stdout.contains("audit_retention is 0") && run.stdout.contains("nothing was removed"),
@@ -79,7 +75,10 @@ fn purgeevents_removes_events_past_the_retention_or_before_a_given_age() {
         &[("KEYWARD_AUDIT_RETENTION", "0")],
         None,
     );
-    assert!(run.stdout.starts_with("Removed 1 security event(s)"), "{run}");
+    assert!(
+        run.stdout.starts_with("Removed 1 security event(s)"),
+        "{run}"
+    );
     assert!(details(&sandbox).is_empty());
 
     for bad in [
@@ -88,7 +87,10 @@ fn purgeevents_removes_events_past_the_retention_or_before_a_given_age() {
     ] {
         let run = sandbox.run(bad, &[], None);
         assert!(!run.success, "{bad:?}: {run}");
-        assert!(run.stderr.contains(bad[1]), "{bad:?} names the option: {run}");
+        assert!(
+            run.stderr.contains(bad[1]),
+            "{bad:?} names the option: {run}"
+        );
     }
 }
 

@@ -110,7 +110,10 @@ async fn console_sign_ins_and_actions_are_recorded_with_the_admin_and_the_sessio
     browser
         .submit(
             "/admin/permissions/add/",
-            &[("codename", "reports.view_report"), ("name", "Can view report")],
+            &[
+                ("codename", "reports.view_report"),
+                ("name", "Can view report"),
+            ],
         )
         .await
         .assert_redirect("/admin/permissions/", "permission added");
@@ -217,7 +220,13 @@ async fn console_sign_ins_and_actions_are_recorded_with_the_admin_and_the_sessio
         (
             "tokens_revoked",
             Some(alice),
-            format!("token id {token} (jti {})", crate::tokens::claims_of(&live)["jti"].as_str().unwrap_or_default()).as_str()
+            format!(
+                "token id {token} (jti {})",
+                crate::tokens::claims_of(&live)["jti"]
+                    .as_str()
+                    .unwrap_or_default()
+            )
+            .as_str()
         )
     );
     assert_eq!(details[7].0, "token_unrevoked");
@@ -226,7 +235,10 @@ async fn console_sign_ins_and_actions_are_recorded_with_the_admin_and_the_sessio
         format!("1 revoked of the selected token ids {token}")
     );
     assert_eq!(by_root[9].username, "alice", "the name outlives the user");
-    assert_no_secret(&events, &[PASSWORD, new_password, &refresh, &live, "guessing-123"]);
+    assert_no_secret(
+        &events,
+        &[PASSWORD, new_password, &refresh, &live, "guessing-123"],
+    );
 }
 
 #[actix_web::test]
@@ -237,7 +249,13 @@ async fn the_events_page_lists_newest_first_in_pages_and_filters_by_user_kind_an
     let bob = app.create_user("bob");
     let base = app.clock.now() - time::Duration::days(10);
     let hour = time::Duration::hours(1);
-    let failed = seed(&app, EventKind::LoginFailed, base + hour, (None, None), "alice");
+    let failed = seed(
+        &app,
+        EventKind::LoginFailed,
+        base + hour,
+        (None, None),
+        "alice",
+    );
     let signed_in = seed(
         &app,
         EventKind::LoginSucceeded,
@@ -259,7 +277,13 @@ async fn the_events_page_lists_newest_first_in_pages_and_filters_by_user_kind_an
         (Some(alice), Some(bob)),
         "bob",
     );
-    let locked = seed(&app, EventKind::LoginLocked, base + hour * 5, (None, None), "Alice");
+    let locked = seed(
+        &app,
+        EventKind::LoginLocked,
+        base + hour * 5,
+        (None, None),
+        "Alice",
+    );
     for n in 0..30 {
         seed(
             &app,
@@ -332,13 +356,17 @@ async fn the_events_page_lists_newest_first_in_pages_and_filters_by_user_kind_an
         assert_eq!(page.text_of("event-count"), Some(shown), "{case}");
     }
 
-    let page = browser.get("/admin/events/?user=alice&kind=login_locked").await;
+    let page = browser
+        .get("/admin/events/?user=alice&kind=login_locked")
+        .await;
     assert_eq!(page.input_values("user"), ["alice"], "the filter is kept");
     assert!(page.has("<option value=\"login_locked\" selected>"));
     let page = browser.get("/admin/events/?kind=nonsense").await;
     assert_eq!(page.text_of("event-count").as_deref(), Some("36 events"));
     let page = browser.get("/admin/events/?kind=group_created").await;
-    let next = page.link("next").unwrap_or_else(|| panic!("30 events: two pages"));
+    let next = page
+        .link("next")
+        .unwrap_or_else(|| panic!("30 events: two pages"));
     assert!(next.contains("kind=group_created"), "{next}");
     assert_eq!(listed(&browser.get(&next).await).len(), 5);
     let page = browser.get("/admin/events/?user=a%00b").await;
@@ -385,7 +413,10 @@ async fn only_staff_holding_the_audit_permission_see_the_events() {
         let page = browser.get("/admin/events/").await;
         assert_eq!(page.status, StatusCode::OK, "{name}: {}", page.body);
         let dashboard = browser.get("/admin/").await;
-        assert!(dashboard.links_to("/admin/events/"), "{name}: in the navigation");
+        assert!(
+            dashboard.links_to("/admin/events/"),
+            "{name}: in the navigation"
+        );
         assert!(dashboard.has("Recent incidents"), "{name}");
         assert!(
             dashboard.links_to("/admin/events/?kind=login_locked"),

@@ -4,6 +4,7 @@ mod asymmetric_keys;
 mod audit_cli;
 mod audit_log;
 mod browser;
+mod browser_events;
 mod browser_security;
 mod check;
 mod cli;
