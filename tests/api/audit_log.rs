@@ -450,8 +450,8 @@ async fn signup_is_recorded_as_a_user_created_by_themselves() {
 
 #[actix_web::test]
 async fn many_events_in_quick_succession_all_land_in_few_transactions() {
-    let app = spawn_app().await;
-    let app = &app;
+    let owned = spawn_app().await;
+    let app = &owned;
     let guesses = (0..40).map(|n| {
         let body = json!({"username": format!("ghost{n}"), "password": "guess"});
         async move { app.post_json("/api/token/", &body).await.status() }
@@ -465,7 +465,7 @@ async fn many_events_in_quick_succession_all_land_in_few_transactions() {
                 .detail("bulk"),
         );
     }
-    let events = events(&app).await;
+    let events = events(app).await;
     assert_eq!(of_kind(&events, EventKind::LoginFailed).len(), 40);
     let bulk: Vec<i64> = events
         .iter()

@@ -17,6 +17,9 @@ use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
 const VIEW: &str = "audit.view_securityevent";
 
+/// A query, the events it lists (newest first) and what it shows.
+type FilterCase<'a> = (&'a [(&'a str, &'a str)], &'a [i64], &'a str);
+
 /// The ids of the events a page lists, in page order.
 fn listed(page: &Page) -> Vec<i64> {
     page.body
@@ -318,7 +321,7 @@ async fn the_events_page_lists_newest_first_in_pages_and_filters_by_user_kind_an
     let alice_id = alice.to_string();
     let since = local(base + hour * 2 + time::Duration::minutes(30));
     let until = local(base + hour * 4 + time::Duration::minutes(30));
-    let cases: [(&[(&str, &str)], &[i64], &str); 6] = [
+    let cases: [FilterCase<'_>; 6] = [
         (
             &[("user", "alice")],
             &[locked, by_alice, signed_in, failed],
