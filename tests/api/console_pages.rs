@@ -248,7 +248,7 @@ async fn a_superuser_adds_and_deletes_a_custom_permission() {
     let custom = permission_named(&app, "reports.view_report").unwrap_or_else(|| panic!("created"));
     let list = browser.get("/admin/permissions/").await;
     assert!(list.has("The permission reports.view_report was added."));
-    assert!(list.has("21 permissions"));
+    assert!(list.has("22 permissions"));
     assert!(
         list.has(
             "<td class=\"mono\">reports.view_report</td><td>Can view report</td><td>custom</td>"

@@ -182,7 +182,7 @@ async fn only_a_superuser_creates_a_custom_permission() {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "anonymous");
-    assert_eq!(all_codenames(&app, &access).await.len(), 20, "not created");
+    assert_eq!(all_codenames(&app, &access).await.len(), 21, "not created");
 
     let response = app.post_as("/api/permissions/", &access, &body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -289,7 +289,7 @@ async fn a_bad_or_taken_codename_is_refused() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{case}: {body}");
         assert_eq!(body, expected, "{case}");
     }
-    assert_eq!(all_codenames(&app, &access).await.len(), 21);
+    assert_eq!(all_codenames(&app, &access).await.len(), 22);
 }
 
 #[actix_web::test]
