@@ -22,7 +22,7 @@ pub(super) struct Counters {
     pub(super) purged: AtomicU64,
 }
 
-/// A snapshot of [`Counters`].
+/// What the writer has done so far, for tests and diagnostics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AuditStats {
     /// Events accepted by [`Audit::record`].
