@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 mod describe;
-mod duration;
+pub(crate) mod duration;
 mod names;
 
 /// The file read when `--config` / `KEYWARD_CONFIG` names none.
@@ -186,6 +186,12 @@ pub struct Settings {
     /// How often expired entries leave the in-memory revocation list.
     #[serde(with = "duration")]
     pub blacklist_purge_interval: Duration,
+
+    // --- audit log ---
+    /// Security events older than this are purged (hourly, and by `keyward purgeevents`);
+    /// 0 keeps them forever.
+    #[serde(with = "duration")]
+    pub audit_retention: Duration,
 }
 
 impl Default for Settings {
@@ -253,6 +259,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             blacklist_sync_interval: Duration::from_secs(5),
             blacklist_purge_interval: Duration::from_secs(3600),
+            audit_retention: Duration::from_secs(90 * 86_400),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod actors;
 pub mod admin;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod client;

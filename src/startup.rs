@@ -19,6 +19,7 @@ use crate::actors::user_manager::{UserManager, UserPolicy, UserReader};
 use crate::admin::{self, ConsoleSettings};
 use crate::api::body::BodyLimit;
 use crate::api::{self, Mounts};
+use crate::audit::{Audit, WriterConfig};
 use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::{AuthSettings, PasswordHasher, UserCache};
 use crate::client::TrustedProxies;
@@ -33,6 +34,7 @@ pub struct Application {
     server: Server,
     port: u16,
     pool: DbPool,
+    audit: Audit,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +74,7 @@ struct Shared {
     console: web::Data<ConsoleSettings>,
     locks: web::Data<Addr<LoginLocks>>,
     proxies: web::Data<TrustedProxies>,
+    audit: web::Data<Audit>,
     mounts: Mounts,
 }
 
@@ -169,6 +172,12 @@ impl Keyward {
         };
         let proxies = TrustedProxies::parse(&settings.trusted_proxies)
             .map_err(crate::config::ConfigError::Invalid)?;
+        let audit = Audit::start(
+            pool.clone(),
+            clock.clone(),
+            WriterConfig::new(settings.audit_retention),
+        )
+        .map_err(|e| StartupError::Other(format!("cannot start the audit writer: {e}")))?;
         let shared = Shared {
             codec: web::Data::new(TokenCodec::new(settings, keys)),
             revoked: web::Data::from(lists.revoked),
@@ -199,6 +208,7 @@ impl Keyward {
             }),
             locks: web::Data::new(locks),
             proxies: web::Data::new(proxies),
+            audit: web::Data::new(audit),
             mounts: Mounts {
                 sliding_tokens: settings.sliding_tokens,
                 signup: settings.allow_signup,
@@ -229,7 +239,8 @@ impl Keyward {
             .app_data(s.sessions)
             .app_data(s.console)
             .app_data(s.locks)
-            .app_data(s.proxies);
+            .app_data(s.proxies)
+            .app_data(s.audit);
     }
 
     /// keyward's own routes (token endpoints, signup, me, admin API, check, health).
@@ -241,11 +252,26 @@ impl Keyward {
         self.pool.clone()
     }
 
-    /// Call once the server has stopped: on SQLite, moves the write-ahead log into the
-    /// database file, so that file alone holds everything (nothing to do on PostgreSQL).
-    /// Blocking.
+    /// The audit log, to record events of a downstream application's own.
+    pub fn audit(&self) -> Audit {
+        self.shared.audit.get_ref().clone()
+    }
+
+    /// Call once the server has stopped: writes the audit events still pending (best
+    /// effort, for a few seconds), then on SQLite moves the write-ahead log into the database
+    /// file, so that file alone holds everything (nothing to do on PostgreSQL). Blocking.
     pub fn shutdown(&self) -> Result<(), DbError> {
+        close_audit(self.shared.audit.get_ref());
         checkpoint(&self.pool)
+    }
+}
+
+/// How long stopping waits for the audit writer to store what it still holds.
+const AUDIT_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn close_audit(audit: &Audit) {
+    if !audit.close(AUDIT_CLOSE_TIMEOUT) {
+        tracing::warn!("some audit events could not be written before stopping");
     }
 }
 
@@ -268,6 +294,7 @@ impl Application {
             .port();
         let keyward = Keyward::start(&settings, clock).await?;
         let pool = keyward.pool();
+        let audit = keyward.audit();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(api::nosniff())
@@ -287,7 +314,12 @@ impl Application {
             cause,
         })?
         .run();
-        Ok(Self { server, port, pool })
+        Ok(Self {
+            server,
+            port,
+            pool,
+            audit,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -299,12 +331,21 @@ impl Application {
         self.pool.clone()
     }
 
-    /// Serves until the server is stopped (SIGINT, SIGTERM), then checkpoints SQLite's
-    /// write-ahead log into the database file.
+    /// The server's audit log.
+    pub fn audit(&self) -> Audit {
+        self.audit.clone()
+    }
+
+    /// Serves until the server is stopped (SIGINT, SIGTERM), then writes the audit events
+    /// still pending and checkpoints SQLite's write-ahead log into the database file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;
-        let pool = self.pool;
-        match web::block(move || checkpoint(&pool)).await {
+        let (pool, audit) = (self.pool, self.audit);
+        let closed = web::block(move || {
+            close_audit(&audit);
+            checkpoint(&pool)
+        });
+        match closed.await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => tracing::warn!(error = %err, "checkpoint at shutdown failed"),
             Err(err) => tracing::warn!(error = %err, "checkpoint at shutdown failed"),

@@ -282,6 +282,7 @@ pub fn is_built_in(codename: &str) -> bool {
             && ["outstandingtoken", "blacklistedtoken"]
                 .iter()
                 .any(|m| model_of(m)))
+        || codename == "audit.view_securityevent"
 }
 
 /// Deletes a custom permission and every grant of it (superusers only).

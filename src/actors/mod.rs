@@ -5,6 +5,7 @@
 
 pub mod ended_sessions;
 pub mod expiring_ids;
+pub mod event_log;
 pub mod group_admin;
 pub mod login_locks;
 pub mod revoked;

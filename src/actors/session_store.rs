@@ -20,6 +20,10 @@ impl SessionStore {
     pub fn new(pool: DbPool) -> Self {
         Self { pool }
     }
+
+    pub(super) fn pool(&self) -> &DbPool {
+        &self.pool
+    }
 }
 
 impl Actor for SessionStore {

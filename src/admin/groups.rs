@@ -16,6 +16,8 @@ use crate::actors::group_admin::{
     CreateGroup, DeleteGroup, GetGroup, GroupRecord, ListGroups, ListPermissions, UpdateGroup,
 };
 use crate::actors::user_manager::{UserError, UserManager};
+use crate::audit::detail::{group_changes, group_summary};
+use crate::audit::{Audit, EventKind};
 use crate::db::models::Page;
 
 pub struct GroupLine {
@@ -160,9 +162,11 @@ pub async fn add_form(
 
 /// **Permissions:** `auth.add_group`; only permissions the admin holds can be granted.
 pub async fn add(
+    req: HttpRequest,
     session: ConsoleSession,
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
     super::csrf::check(&form, session.csrf())?;
@@ -188,6 +192,10 @@ pub async fn add(
     };
     match users.send(message).timeout(ASK_TIMEOUT).await? {
         Ok(record) => {
+            audit.record(
+                super::audit::event(&req, &session, EventKind::GroupCreated)
+                    .detail(group_summary(&record)),
+            );
             session
                 .flash(format!("The group “{}” was added.", record.group.name))
                 .await?;
@@ -242,6 +250,7 @@ pub async fn edit(
     session: ConsoleSession,
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
     super::csrf::check(&form, session.csrf())?;
@@ -276,6 +285,10 @@ pub async fn edit(
     };
     match users.send(message).timeout(ASK_TIMEOUT).await? {
         Ok(updated) => {
+            audit.record(
+                super::audit::event(&req, &session, EventKind::GroupChanged)
+                    .detail(group_changes(&record, &updated)),
+            );
             session
                 .flash(format!("The group “{}” was changed.", updated.group.name))
                 .await?;
@@ -329,10 +342,18 @@ pub async fn delete(
     session: ConsoleSession,
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     session.require("auth.delete_group")?;
     let id = path_id(&req)?;
+    let record = users
+        .send(GetGroup {
+            by: session.acting()?,
+            id,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await??;
     users
         .send(DeleteGroup {
             by: session.acting()?,
@@ -340,6 +361,9 @@ pub async fn delete(
         })
         .timeout(ASK_TIMEOUT)
         .await??;
+    audit.record(
+        super::audit::event(&req, &session, EventKind::GroupDeleted).detail(group_summary(&record)),
+    );
     session.flash("The group was deleted.").await?;
     Ok(see_other("/admin/groups/"))
 }

@@ -15,6 +15,7 @@ pub struct Nav {
     pub permissions: bool,
     pub tokens: bool,
     pub locks: bool,
+    pub events: bool,
 }
 
 pub struct Layout {
@@ -45,6 +46,7 @@ impl Layout {
                 permissions: session.can("auth.view_permission"),
                 tokens: session.can("token_blacklist.view_outstandingtoken"),
                 locks: session.can("auth.change_user"),
+                events: session.can(super::events::VIEW),
             },
         }
     }
@@ -85,6 +87,15 @@ impl Pager {
 /// The 1-based page number of `?page=`, 1 when absent or bad.
 pub fn page_number(raw: &str) -> i64 {
     raw.parse::<i64>().ok().filter(|n| *n >= 1).unwrap_or(1)
+}
+
+/// `2026-12-01T07:00` (or with seconds) from a `datetime-local` input, as UTC.
+pub fn local_time(value: &str) -> Option<PrimitiveDateTime> {
+    let long = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let short = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    PrimitiveDateTime::parse(value, long)
+        .or_else(|_| PrimitiveDateTime::parse(value, short))
+        .ok()
 }
 
 /// `2026-12-01 07:12 UTC`.

@@ -17,6 +17,7 @@ use super::session::{self, COOKIE, ConsoleSession, LOGIN_CSRF_COOKIE};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::sign_in::{Authenticate, LoginPurpose};
 use crate::actors::user_manager::{UserError, UserManager};
+use crate::audit::{Audit, sign_in_event};
 use crate::auth::random_token;
 use crate::client::ClientView;
 use crate::clock::Clock;
@@ -93,10 +94,12 @@ fn throttled(req: &HttpRequest, username: &str, next: &str, wait: Duration) -> H
 }
 
 /// **Permissions:** anyone; signs in active staff. Throttled as the token endpoints are.
+/// Every attempt is recorded in the audit log.
 pub async fn submit(
     req: HttpRequest,
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
@@ -118,7 +121,11 @@ pub async fn submit(
         purpose: LoginPurpose::Console,
         now,
     };
-    let user = match users.send(attempt).timeout(ASK_TIMEOUT).await? {
+    let outcome = users.send(attempt).timeout(ASK_TIMEOUT).await?;
+    if let Some(event) = sign_in_event(&req, &username, &outcome, "console", now) {
+        audit.record(event);
+    }
+    let user = match outcome {
         Ok(user) => user,
         Err(UserError::Throttled(wait)) => return Ok(throttled(&req, &username, &next, wait)),
         Err(UserError::InvalidCredentials) => {

@@ -3,9 +3,11 @@
 //! GET never changes state.
 
 mod assets;
+mod audit;
 mod csrf;
 mod dashboard;
 mod error;
+mod events;
 mod form;
 mod groups;
 mod headers;
@@ -96,6 +98,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .route("/tokens/{id}/revoke/", web::post().to(tokens::revoke_one))
             .route("/tokens/{id}/unrevoke/", web::post().to(tokens::unrevoke))
             .route("/blacklist/", web::get().to(tokens::blacklist))
+            .route("/events/", web::get().to(events::list))
             .route("/locks/", web::get().to(locks::list))
             .route("/locks/{key}/lift/", web::post().to(locks::lift))
             .default_service(web::to(not_found)),

@@ -12,9 +12,11 @@ use super::session::ConsoleSession;
 use super::users::see_other;
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::group_admin::{
-    CreatePermission, DeletePermission, ListPermissions, is_built_in,
+    CreatePermission, DeletePermission, GetPermission, ListPermissions, is_built_in,
 };
 use crate::actors::user_manager::{UserError, UserManager};
+use crate::audit::detail::permission_summary;
+use crate::audit::{Audit, EventKind};
 use crate::db::models::Page;
 use crate::db::models::permission::Permission;
 
@@ -94,9 +96,11 @@ pub async fn list(
 
 /// **Permissions:** superuser.
 pub async fn add(
+    req: HttpRequest,
     session: ConsoleSession,
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
     super::csrf::check(&form, session.csrf())?;
@@ -121,6 +125,10 @@ pub async fn add(
             .await?
         {
             Ok(created) => {
+                audit.record(
+                    super::audit::event(&req, &session, EventKind::PermissionCreated)
+                        .detail(permission_summary(&created)),
+                );
                 session
                     .flash(format!("The permission {} was added.", created.codename))
                     .await?;
@@ -148,9 +156,19 @@ pub async fn delete(
     session: ConsoleSession,
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     let id = path_id(&req)?;
+    // Read for the audit log only: the delete itself gives the answers (403 before 404).
+    let found = users
+        .send(GetPermission {
+            by: session.acting()?,
+            id,
+        })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .ok();
     users
         .send(DeletePermission {
             by: session.acting()?,
@@ -158,6 +176,11 @@ pub async fn delete(
         })
         .timeout(ASK_TIMEOUT)
         .await??;
+    audit.record(
+        super::audit::event(&req, &session, EventKind::PermissionDeleted).detail(
+            found.map_or_else(|| format!("permission id {id}"), |p| permission_summary(&p)),
+        ),
+    );
     session.flash("The permission was deleted.").await?;
     Ok(see_other("/admin/permissions/"))
 }

@@ -8,11 +8,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use time::PrimitiveDateTime;
-use time::macros::format_description;
 
 use super::error::{ConsoleError, render};
 use super::form::{self, Form, path_id};
-use super::layout::{Choice, Layout, PAGE_SIZE, Pager, choices, page_number, show_time};
+use super::layout::{
+    Choice, Layout, PAGE_SIZE, Pager, choices, local_time, page_number, show_time,
+};
 use super::session::ConsoleSession;
 use super::token_sessions::{self, SessionCard};
 use super::users::see_other;
@@ -20,6 +21,7 @@ use crate::actors::ASK_TIMEOUT;
 use crate::actors::session_store::{GetToken, ListTokens, SessionStore};
 use crate::actors::token_blacklist::{RevokeTokens, TokenBlacklist, Unrevoke};
 use crate::api::SessionPolicy;
+use crate::audit::{Audit, EventKind, NewEvent};
 use crate::clock::Clock;
 use crate::db::models::Page;
 use crate::db::models::token_admin::{TokenFilter, TokenRow, TokenStatus};
@@ -103,15 +105,6 @@ const STATUSES: &[(&str, &str)] = &[
     ("expired", "expired"),
     ("blacklisted", "revoked"),
 ];
-
-/// `2026-12-01T07:00` from a `datetime-local` input, as UTC.
-fn local_time(value: &str) -> Option<PrimitiveDateTime> {
-    let long = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    let short = format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    PrimitiveDateTime::parse(value, long)
-        .or_else(|_| PrimitiveDateTime::parse(value, short))
-        .ok()
-}
 
 /// **Permissions:** `token_blacklist.view_outstandingtoken`.
 pub async fn list(
@@ -279,11 +272,28 @@ fn return_path(form: &Form) -> String {
     }
 }
 
+/// The event of a revocation (or its lifting) of one token, about the token's user.
+fn token_event(
+    req: &HttpRequest,
+    session: &ConsoleSession,
+    kind: EventKind,
+    token: &TokenRow,
+) -> NewEvent {
+    let event = super::audit::event(req, session, kind);
+    let event = match (token.user_id, &token.username) {
+        (Some(id), Some(name)) => event.subject(id, name),
+        _ => event,
+    };
+    event.detail(format!("token id {} (jti {})", token.id, token.jti))
+}
+
 /// **Permissions:** `token_blacklist.add_blacklistedtoken`. Revokes the selected tokens.
 pub async fn revoke_selected(
+    req: HttpRequest,
     session: ConsoleSession,
     body: web::Bytes,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
@@ -298,6 +308,11 @@ pub async fn revoke_selected(
         session.flash("No token was selected.").await?;
         return Ok(see_other(return_path(&form)));
     }
+    let listed = ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
     let count = blacklist
         .send(RevokeTokens {
             ids,
@@ -306,23 +321,30 @@ pub async fn revoke_selected(
         })
         .timeout(ASK_TIMEOUT)
         .await??;
+    audit.record(
+        super::audit::event(&req, &session, EventKind::TokensRevoked).detail(format!(
+            "{count} revoked of the selected token ids {listed}"
+        )),
+    );
     session.flash(format!("{count} token(s) revoked.")).await?;
     Ok(see_other(return_path(&form)))
 }
 
 /// **Permissions:** `token_blacklist.add_blacklistedtoken`.
+#[allow(clippy::too_many_arguments)]
 pub async fn revoke_one(
     req: HttpRequest,
     session: ConsoleSession,
     body: web::Bytes,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     store: web::Data<Addr<SessionStore>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     session.require(REVOKE)?;
     let id = path_id(&req)?;
-    store
+    let token = store
         .send(GetToken(id))
         .timeout(ASK_TIMEOUT)
         .await??
@@ -335,6 +357,14 @@ pub async fn revoke_one(
         })
         .timeout(ASK_TIMEOUT)
         .await??;
+    if count == 1 {
+        audit.record(token_event(
+            &req,
+            &session,
+            EventKind::TokensRevoked,
+            &token,
+        ));
+    }
     session
         .flash(if count == 1 {
             "The token was revoked."
@@ -352,10 +382,13 @@ pub async fn unrevoke(
     body: web::Bytes,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     clock: web::Data<Clock>,
+    store: web::Data<Addr<SessionStore>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     session.require(UNREVOKE)?;
     let id = path_id(&req)?;
+    let token = store.send(GetToken(id)).timeout(ASK_TIMEOUT).await??;
     let lifted = blacklist
         .send(Unrevoke {
             id,
@@ -363,6 +396,14 @@ pub async fn unrevoke(
         })
         .timeout(ASK_TIMEOUT)
         .await??;
+    if let (true, Some(token)) = (lifted, &token) {
+        audit.record(token_event(
+            &req,
+            &session,
+            EventKind::TokenUnrevoked,
+            token,
+        ));
+    }
     session
         .flash(if lifted {
             "The revocation was lifted."

@@ -17,6 +17,7 @@ use crate::actors::token_blacklist::{Remember, TokenBlacklist};
 use crate::actors::user_admin::{DeleteUser, RevokeAllTokens, UpdateUser, UserInput};
 use crate::actors::user_manager::UserManager;
 use crate::api::PasswordRules;
+use crate::audit::{Audit, EventKind};
 use crate::auth::policy;
 use crate::clock::Clock;
 
@@ -72,6 +73,7 @@ pub async fn set_password(
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     rules: web::Data<PasswordRules>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
@@ -126,6 +128,13 @@ pub async fn set_password(
         .timeout(ASK_TIMEOUT)
         .await??;
     let count = revoked.tokens.len();
+    audit.record(
+        super::audit::event(&req, &session, EventKind::PasswordChanged)
+            .subject(id, &record.user.username)
+            .detail(format!(
+                "set by an administrator; {count} refresh token(s) revoked"
+            )),
+    );
     blacklist
         .send(Remember(revoked))
         .timeout(ASK_TIMEOUT)
@@ -140,17 +149,20 @@ pub async fn set_password(
 }
 
 /// **Permissions:** `auth.change_user`. Revokes every token of the user at once.
+#[allow(clippy::too_many_arguments)]
 pub async fn revoke_tokens(
     req: HttpRequest,
     session: ConsoleSession,
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     session.require("auth.change_user")?;
     let id = path_id(&req)?;
+    let record = user_of(&session, &users, id).await?;
     let revoked = users
         .send(RevokeAllTokens {
             by: session.acting()?,
@@ -160,6 +172,13 @@ pub async fn revoke_tokens(
         .timeout(ASK_TIMEOUT)
         .await??;
     let count = revoked.tokens.len();
+    audit.record(
+        super::audit::event(&req, &session, EventKind::TokensRevoked)
+            .subject(id, &record.user.username)
+            .detail(format!(
+                "all tokens of the user: {count} refresh token(s), and every access token"
+            )),
+    );
     blacklist
         .send(Remember(revoked))
         .timeout(ASK_TIMEOUT)
@@ -190,12 +209,14 @@ pub async fn delete_form(
 }
 
 /// **Permissions:** `auth.delete_user` (superuser for superuser accounts).
+#[allow(clippy::too_many_arguments)]
 pub async fn delete(
     req: HttpRequest,
     session: ConsoleSession,
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
@@ -210,6 +231,11 @@ pub async fn delete(
         })
         .timeout(ASK_TIMEOUT)
         .await??;
+    audit.record(
+        super::audit::event(&req, &session, EventKind::UserDeleted)
+            .subject(id, &record.user.username)
+            .detail(format!("{} refresh token(s) revoked", revoked.tokens.len())),
+    );
     blacklist
         .send(Remember(revoked))
         .timeout(ASK_TIMEOUT)

@@ -24,6 +24,8 @@ use crate::actors::user_manager::{UserError, UserManager};
 use crate::api::{
     INVALID_EMAIL, INVALID_USERNAME, PasswordRules, SessionPolicy, valid_email, valid_username,
 };
+use crate::audit::detail::{user_summary, user_update_events};
+use crate::audit::{Audit, EventKind};
 use crate::auth::policy;
 use crate::clock::Clock;
 use crate::db::models::Page;
@@ -411,10 +413,12 @@ pub async fn add_form(
 
 /// **Permissions:** `auth.add_user`.
 pub async fn add(
+    req: HttpRequest,
     session: ConsoleSession,
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
     rules: web::Data<PasswordRules>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
@@ -446,6 +450,11 @@ pub async fn add(
         .await?
     {
         Ok(record) => {
+            audit.record(
+                super::audit::event(&req, &session, EventKind::UserCreated)
+                    .subject(record.user.id, &record.user.username)
+                    .detail(user_summary(&record)),
+            );
             session
                 .flash(format!("The user “{}” was added.", record.user.username))
                 .await?;
@@ -510,6 +519,7 @@ pub async fn edit(
     rules: web::Data<PasswordRules>,
     store: web::Data<Addr<SessionStore>>,
     policy: web::Data<SessionPolicy>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
@@ -546,6 +556,10 @@ pub async fn edit(
         .await?
     {
         Ok((updated, revoked)) => {
+            let event = |kind| super::audit::event(&req, &session, kind);
+            for event in user_update_events(event, &record, &updated, false, revoked.tokens.len()) {
+                audit.record(event);
+            }
             let note = if revoked.is_empty() {
                 String::new()
             } else {

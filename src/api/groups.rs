@@ -14,6 +14,8 @@ use crate::actors::group_admin::{
     CreateGroup, DeleteGroup, GetGroup, GroupRecord, ListGroups, UpdateGroup,
 };
 use crate::actors::user_manager::UserManager;
+use crate::audit::detail::{group_changes, group_summary};
+use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{Allowed, Model, ModelPermissions};
 use crate::error::ApiError;
 
@@ -129,10 +131,13 @@ async fn create(
     payload: web::Payload,
     guard: CanManageGroups,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, permissions) = group_input(&body::parse(&req, payload).await?, true)?;
+    let by = guard.acting()?;
+    let actor = by.user().id;
     let message = CreateGroup {
-        by: guard.acting()?,
+        by,
         name: name.unwrap_or_default(),
         permissions: permissions.unwrap_or_default(),
     };
@@ -141,6 +146,11 @@ async fn create(
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::user_error)?;
+    audit.record(
+        NewEvent::from_request(&req, EventKind::GroupCreated)
+            .actor(actor)
+            .detail(group_summary(&record)),
+    );
     let view = GroupView::from(record);
     Ok(super::created("groups", view.id, view))
 }
@@ -163,17 +173,27 @@ async fn retrieve(
     Ok(HttpResponse::Ok().json(GroupView::from(record)))
 }
 
+/// Renames a group and/or replaces its permissions (PUT when `full`), recording what
+/// changed (read just before) in the audit log.
 async fn update(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanManageGroups,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
     full: bool,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "Group")?;
     let (name, permissions) = group_input(&body::parse(&req, payload).await?, full)?;
+    let by = guard.acting()?;
+    let actor = by.user().id;
+    let before = users
+        .send(GetGroup { by: by.clone(), id })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::no_match("Group"))?;
     let message = UpdateGroup {
-        by: guard.acting()?,
+        by,
         id,
         name,
         permissions,
@@ -183,6 +203,11 @@ async fn update(
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::no_match("Group"))?;
+    audit.record(
+        NewEvent::from_request(&req, EventKind::GroupChanged)
+            .actor(actor)
+            .detail(group_changes(&before, &record)),
+    );
     Ok(HttpResponse::Ok().json(GroupView::from(record)))
 }
 
@@ -192,8 +217,9 @@ async fn replace(
     payload: web::Payload,
     guard: CanManageGroups,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ApiError> {
-    update(req, payload, guard, users, true).await
+    update(req, payload, guard, users, audit, true).await
 }
 
 /// **Permissions:** `auth.change_group`. Members' rights change on their next request.
@@ -202,8 +228,9 @@ async fn patch(
     payload: web::Payload,
     guard: CanManageGroups,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ApiError> {
-    update(req, payload, guard, users, false).await
+    update(req, payload, guard, users, audit, false).await
 }
 
 /// **Permissions:** `auth.delete_group`.
@@ -211,15 +238,25 @@ async fn destroy(
     req: HttpRequest,
     guard: CanManageGroups,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "Group")?;
-    users
-        .send(DeleteGroup {
-            by: guard.acting()?,
-            id,
-        })
+    let by = guard.acting()?;
+    let actor = by.user().id;
+    let before = users
+        .send(GetGroup { by: by.clone(), id })
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::no_match("Group"))?;
+    users
+        .send(DeleteGroup { by, id })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::no_match("Group"))?;
+    audit.record(
+        NewEvent::from_request(&req, EventKind::GroupDeleted)
+            .actor(actor)
+            .detail(group_summary(&before)),
+    );
     Ok(HttpResponse::NoContent().finish())
 }

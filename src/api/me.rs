@@ -15,6 +15,7 @@ use super::user_view::UserView;
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::token_blacklist::{Remember, TokenBlacklist};
 use crate::actors::user_manager::{ChangePassword, UserManager};
+use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{AuthUser, policy};
 use crate::clock::Clock;
 use crate::error::ApiError;
@@ -63,6 +64,7 @@ async fn change_password(
     codec: web::Data<TokenCodec>,
     rules: web::Data<PasswordRules>,
     policy: web::Data<SessionPolicy>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let data = body::parse(&req, payload).await?;
@@ -92,6 +94,16 @@ async fn change_password(
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::user_error)?;
+    audit.record(
+        NewEvent::from_request(&req, EventKind::PasswordChanged)
+            .at(now)
+            .actor(user.id)
+            .subject(user.id, &user.username)
+            .detail(format!(
+                "changed by the user; {} refresh token(s) revoked",
+                revoked.tokens.len()
+            )),
+    );
     blacklist
         .send(Remember(revoked))
         .timeout(ASK_TIMEOUT)

@@ -14,6 +14,8 @@ use crate::actors::group_admin::{
     CreatePermission, DeletePermission, GetPermission, ListPermissions,
 };
 use crate::actors::user_manager::UserManager;
+use crate::audit::detail::permission_summary;
+use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{Allowed, And, IsSuperUser, Model, ModelPermissions};
 use crate::error::ApiError;
 
@@ -99,6 +101,7 @@ async fn create(
     payload: web::Payload,
     guard: CanEditPermissions,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ApiError> {
     let data = body::parse(&req, payload).await?;
     let mut fields = Fields::new();
@@ -111,15 +114,18 @@ async fn create(
         fields.add("name", "Ensure this field has no more than 255 characters.");
     }
     fields.finish()?;
+    let by = guard.acting()?;
+    let actor = by.user().id;
     let created = users
-        .send(CreatePermission {
-            by: guard.acting()?,
-            codename,
-            name,
-        })
+        .send(CreatePermission { by, codename, name })
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::user_error)?;
+    audit.record(
+        NewEvent::from_request(&req, EventKind::PermissionCreated)
+            .actor(actor)
+            .detail(permission_summary(&created)),
+    );
     Ok(super::created("permissions", created.id, created))
 }
 
@@ -146,16 +152,26 @@ async fn destroy(
     req: HttpRequest,
     guard: CanEditPermissions,
     users: web::Data<Addr<UserManager>>,
+    audit: web::Data<Audit>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "Permission")?;
-    users
-        .send(DeletePermission {
-            by: guard.acting()?,
-            id,
-        })
+    let by = guard.acting()?;
+    let actor = by.user().id;
+    let before = users
+        .send(GetPermission { by: by.clone(), id })
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::no_match("Permission"))?;
+    users
+        .send(DeletePermission { by, id })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::no_match("Permission"))?;
+    audit.record(
+        NewEvent::from_request(&req, EventKind::PermissionDeleted)
+            .actor(actor)
+            .detail(permission_summary(&before)),
+    );
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -9,6 +9,7 @@ use super::fields::{Fields, Trim};
 use super::user_view::UserView;
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::user_manager::{RegisterUser, UserManager};
+use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::policy;
 use crate::clock::Clock;
 use crate::error::ApiError;
@@ -84,6 +85,7 @@ async fn signup(
     payload: web::Payload,
     users: web::Data<Addr<UserManager>>,
     rules: web::Data<PasswordRules>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let data = body::parse(&req, payload).await?;
@@ -99,16 +101,24 @@ async fn signup(
         }
     }
     fields.finish()?;
+    let now = clock.now();
     let message = RegisterUser {
         username,
         email: email.to_lowercase(),
         password,
-        now: clock.now(),
+        now,
     };
     let user = users
         .send(message)
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::user_error)?;
+    audit.record(
+        NewEvent::from_request(&req, EventKind::UserCreated)
+            .at(now)
+            .actor(user.id)
+            .subject(user.id, &user.username)
+            .detail("signed up"),
+    );
     Ok(HttpResponse::Created().json(UserView::from(&*user)))
 }

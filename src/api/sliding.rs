@@ -15,6 +15,7 @@ use crate::actors::revoked::RevokedSet;
 use crate::actors::token_blacklist::{Refresh, TokenBlacklist};
 use crate::actors::token_store::{RefreshSession, SessionRefresh};
 use crate::actors::user_manager::UserManager;
+use crate::audit::Audit;
 use crate::clock::Clock;
 use crate::db::models::token_session::EndReason;
 use crate::db::stored_time;
@@ -51,10 +52,11 @@ async fn obtain(
     blacklist: web::Data<Addr<TokenBlacklist>>,
     codec: web::Data<TokenCodec>,
     policy: web::Data<SessionPolicy>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
-    let user = credentials(&req, payload, &users, now).await?;
+    let user = credentials(&req, payload, &users, &audit, now, "sliding").await?;
     let login = Login {
         req: &req,
         codec: &codec,

@@ -20,6 +20,7 @@ use crate::actors::sign_in::{Authenticate, LoginPurpose};
 use crate::actors::token_blacklist::{Blacklist, Refresh, Rotate, TokenBlacklist};
 use crate::actors::token_store::{MintSuccessor, RefreshSession, SessionRefresh};
 use crate::actors::user_manager::UserManager;
+use crate::audit::{Audit, sign_in_event};
 use crate::auth::{AuthSettings, UserSnapshot};
 use crate::client::ClientView;
 use crate::clock::Clock;
@@ -77,29 +78,35 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 /// Reads `{"username", "password"}` and asks the user manager to check them (through the
-/// sign-in throttle, which counts per client address and username).
+/// sign-in throttle, which counts per client address and username). The attempt is recorded
+/// in the audit log as made `via` this endpoint.
 pub(super) async fn credentials(
     req: &HttpRequest,
     payload: web::Payload,
     users: &Addr<UserManager>,
+    audit: &Audit,
     now: time::OffsetDateTime,
+    via: &str,
 ) -> Result<Arc<UserSnapshot>, ApiError> {
     let data = body::parse(req, payload).await?;
     let mut fields = Fields::new();
     let username = fields.username(&data);
     let password = fields.required(&data, "password", Trim::Keep);
     fields.finish()?;
-    users
+    let outcome = users
         .send(Authenticate {
-            username,
+            username: username.clone(),
             password,
             address: ClientView::of(req).address,
             purpose: LoginPurpose::Token,
             now,
         })
         .timeout(ASK_TIMEOUT)
-        .await?
-        .map_err(super::user_error)
+        .await?;
+    if let Some(event) = sign_in_event(req, &username, &outcome, via, now) {
+        audit.record(event);
+    }
+    outcome.map_err(super::user_error)
 }
 
 /// The one token field of a body, decoded (signature, times, id) with the clock's `now`.
@@ -126,10 +133,11 @@ async fn obtain(
     blacklist: web::Data<Addr<TokenBlacklist>>,
     codec: web::Data<TokenCodec>,
     policy: web::Data<SessionPolicy>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
-    let user = credentials(&req, payload, &users, now).await?;
+    let user = credentials(&req, payload, &users, &audit, now, "token").await?;
     let login = Login {
         req: &req,
         codec: &codec,

@@ -16,6 +16,8 @@ use crate::actors::user_admin::{
     CreateUser, DeleteUser, GetUser, ListUsers, UpdateUser, UserInput, UserRecord,
 };
 use crate::actors::user_manager::UserManager;
+use crate::audit::detail::{user_summary, user_update_events};
+use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{Allowed, Model, ModelPermissions, policy};
 use crate::clock::Clock;
 use crate::db::models::user::{UserFilter, UserOrdering};
@@ -251,19 +253,26 @@ async fn create(
     guard: CanManageUsers,
     users: web::Data<Addr<UserManager>>,
     rules: web::Data<PasswordRules>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let input = user_input(&body::parse(&req, payload).await?, true, &rules)?;
-    let message = CreateUser {
-        by: guard.acting()?,
-        input,
-        now: clock.now(),
-    };
+    let by = guard.acting()?;
+    let actor = by.user().id;
+    let now = clock.now();
+    let message = CreateUser { by, input, now };
     let record = users
         .send(message)
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::user_error)?;
+    audit.record(
+        NewEvent::from_request(&req, EventKind::UserCreated)
+            .at(now)
+            .actor(actor)
+            .subject(record.user.id, &record.user.username)
+            .detail(user_summary(&record)),
+    );
     let view = UserAdminView::from(record);
     Ok(super::created("users", view.id, view))
 }
@@ -286,6 +295,8 @@ async fn retrieve(
     Ok(HttpResponse::Ok().json(UserAdminView::from(record)))
 }
 
+/// Updates a user (PUT when `full`), recording what changed (read just before) in the
+/// audit log.
 #[allow(clippy::too_many_arguments)]
 async fn update(
     req: HttpRequest,
@@ -294,22 +305,31 @@ async fn update(
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     rules: web::Data<PasswordRules>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
     full: bool,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "User")?;
     let input = user_input(&body::parse(&req, payload).await?, full, &rules)?;
-    let message = UpdateUser {
-        by: guard.acting()?,
-        id,
-        input,
-        now: clock.now(),
-    };
+    let by = guard.acting()?;
+    let actor = by.user().id;
+    let before = users
+        .send(GetUser { by: by.clone(), id })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::no_match("User"))?;
+    let password_set = input.password.is_some();
+    let now = clock.now();
+    let message = UpdateUser { by, id, input, now };
     let (record, revoked) = users
         .send(message)
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::no_match("User"))?;
+    let event = |kind| NewEvent::from_request(&req, kind).at(now).actor(actor);
+    for event in user_update_events(event, &before, &record, password_set, revoked.tokens.len()) {
+        audit.record(event);
+    }
     blacklist
         .send(Remember(revoked))
         .timeout(ASK_TIMEOUT)
@@ -318,6 +338,7 @@ async fn update(
 }
 
 /// **Permissions:** `auth.change_user`. Replaces the given fields (`username` required).
+#[allow(clippy::too_many_arguments)]
 async fn replace(
     req: HttpRequest,
     payload: web::Payload,
@@ -325,14 +346,19 @@ async fn replace(
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     rules: web::Data<PasswordRules>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
-    update(req, payload, guard, users, blacklist, rules, clock, true).await
+    update(
+        req, payload, guard, users, blacklist, rules, audit, clock, true,
+    )
+    .await
 }
 
 /// **Permissions:** `auth.change_user`. Changes the given fields. Deactivating a user or
 /// setting their password revokes all their tokens; the answer goes out once this instance
 /// refuses them.
+#[allow(clippy::too_many_arguments)]
 async fn patch(
     req: HttpRequest,
     payload: web::Payload,
@@ -340,9 +366,13 @@ async fn patch(
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
     rules: web::Data<PasswordRules>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
-    update(req, payload, guard, users, blacklist, rules, clock, false).await
+    update(
+        req, payload, guard, users, blacklist, rules, audit, clock, false,
+    )
+    .await
 }
 
 /// **Permissions:** `auth.delete_user` (and superuser to delete a superuser). Revokes all the
@@ -352,19 +382,31 @@ async fn destroy(
     guard: CanManageUsers,
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path_id(&req, "User")?;
-    let message = DeleteUser {
-        by: guard.acting()?,
-        id,
-        now: clock.now(),
-    };
+    let by = guard.acting()?;
+    let actor = by.user().id;
+    let before = users
+        .send(GetUser { by: by.clone(), id })
+        .timeout(ASK_TIMEOUT)
+        .await?
+        .map_err(super::no_match("User"))?;
+    let now = clock.now();
+    let message = DeleteUser { by, id, now };
     let revoked = users
         .send(message)
         .timeout(ASK_TIMEOUT)
         .await?
         .map_err(super::no_match("User"))?;
+    audit.record(
+        NewEvent::from_request(&req, EventKind::UserDeleted)
+            .at(now)
+            .actor(actor)
+            .subject(id, &before.user.username)
+            .detail(format!("{} refresh token(s) revoked", revoked.tokens.len())),
+    );
     blacklist
         .send(Remember(revoked))
         .timeout(ASK_TIMEOUT)

@@ -4,6 +4,7 @@ mod check;
 mod createsuperuser;
 mod flushexpiredtokens;
 mod migrate;
+mod purgeevents;
 mod serve;
 
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ pub enum Command {
     Createsuperuser(createsuperuser::CreateSuperuserArgs),
     /// Delete expired outstanding tokens (and their blacklist entries) in batches.
     Flushexpiredtokens(flushexpiredtokens::FlushArgs),
+    /// Delete security events older than audit_retention (or --before) in batches.
+    Purgeevents(purgeevents::PurgeArgs),
     /// Validate settings, keys and the database; non-zero exit on any problem.
     Check,
 }
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Migrate => migrate::run(&settings),
         Command::Createsuperuser(args) => createsuperuser::run(&settings, args),
         Command::Flushexpiredtokens(args) => flushexpiredtokens::run(&settings, args),
+        Command::Purgeevents(args) => purgeevents::run(&settings, args),
         Command::Check => check::run(&settings),
     };
     match result {

@@ -152,3 +152,18 @@ diesel::table! {
 diesel::joinable!(token_sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(token_sessions, users);
 diesel::allow_tables_to_appear_in_same_query!(token_sessions, outstanding_tokens);
+
+diesel::table! {
+    security_events (id) {
+        id -> BigInt,
+        kind -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        subject_id -> Nullable<BigInt>,
+        username -> Text,
+        session_id -> Nullable<Text>,
+        client_address -> Text,
+        user_agent -> Text,
+        detail -> Text,
+    }
+}

@@ -139,7 +139,7 @@ pub(crate) async fn shoot(b: &Client, name: &str) {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
-async fn fill(b: &Client, id: &str, value: &str) {
+pub(crate) async fn fill(b: &Client, id: &str, value: &str) {
     let field = b
         .find(Locator::Id(id))
         .await

@@ -610,6 +610,7 @@ fn help_lists_every_subcommand() {
         "migrate",
         "createsuperuser",
         "flushexpiredtokens",
+        "purgeevents",
         "check",
     ] {
         assert!(

@@ -204,7 +204,7 @@ async fn a_superuser_adds_and_deletes_a_custom_permission() {
     let mut browser = ConsoleClient::signed_in(&app, "root").await;
 
     let list = browser.get("/admin/permissions/").await;
-    assert!(list.has("20 permissions"), "the built-in catalogue");
+    assert!(list.has("21 permissions"), "the built-in catalogue");
     assert!(list.has("id=\"permission-form\""));
     for (fields, field) in [
         (
@@ -248,7 +248,7 @@ async fn a_superuser_adds_and_deletes_a_custom_permission() {
     let custom = permission_named(&app, "reports.view_report").unwrap_or_else(|| panic!("created"));
     let list = browser.get("/admin/permissions/").await;
     assert!(list.has("The permission reports.view_report was added."));
-    assert!(list.has("21 permissions"));
+    assert!(list.has("22 permissions"));
     assert!(
         list.has(
             "<td class=\"mono\">reports.view_report</td><td>Can view report</td><td>custom</td>"
@@ -277,7 +277,7 @@ async fn a_superuser_adds_and_deletes_a_custom_permission() {
         browser
             .get("/admin/permissions/")
             .await
-            .has("20 permissions")
+            .has("21 permissions")
     );
 
     let built_in = permission_named(&app, "auth.view_user").unwrap_or_else(|| panic!("built in"));

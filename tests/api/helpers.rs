@@ -32,6 +32,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Clock,
     pub pool: DbPool,
+    /// The server's audit log (flush it to read the events a request recorded).
+    pub audit: keyward::audit::Audit,
     pub settings: Settings,
     db: TestDb,
 }
@@ -93,6 +95,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .unwrap_or_else(|e| panic!("application failed to start: {e}"));
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
+    let audit = app.audit();
     actix_web::rt::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -104,6 +107,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         client,
         clock,
         pool,
+        audit,
         settings,
         db,
     }

@@ -1,13 +1,17 @@
 //! One integration binary: the real application on a real port, per-test databases.
 
 mod asymmetric_keys;
+mod audit_cli;
+mod audit_log;
 mod browser;
+mod browser_events;
 mod browser_security;
 mod browser_sessions;
 mod check;
 mod cli;
 mod console_client;
 mod console_csrf;
+mod console_events;
 mod console_http;
 mod console_locks;
 mod console_next;

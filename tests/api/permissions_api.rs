@@ -9,7 +9,8 @@ use crate::helpers::{PASSWORD, TestApp, UserFlags, json_of, spawn_app};
 const DENIED: &str = "You do not have permission to perform this action.";
 const BAD_CODENAME: &str = "Enter a codename like app_label.action_model: lower-case letters, digits and underscores, one dot.";
 
-const BUILT_IN: [&str; 20] = [
+const BUILT_IN: [&str; 21] = [
+    "audit.view_securityevent",
     "auth.add_group",
     "auth.add_permission",
     "auth.add_user",
@@ -88,12 +89,12 @@ async fn listing_permissions_needs_view_permission() {
 }
 
 #[actix_web::test]
-async fn a_superuser_sees_the_twenty_built_in_permissions_by_codename() {
+async fn a_superuser_sees_the_twenty_one_built_in_permissions_by_codename() {
     let app = spawn_app().await;
     let access = root(&app).await;
     let (status, body) = json_of(app.get_as("/api/permissions/", &access).await).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["count"], 20);
+    assert_eq!(body["count"], 21);
     assert_eq!(body["next"], Value::Null);
     assert_eq!(codenames(&body), BUILT_IN, "sorted by codename");
     let view_user = body["results"]
@@ -181,7 +182,7 @@ async fn only_a_superuser_creates_a_custom_permission() {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "anonymous");
-    assert_eq!(all_codenames(&app, &access).await.len(), 20, "not created");
+    assert_eq!(all_codenames(&app, &access).await.len(), 21, "not created");
 
     let response = app.post_as("/api/permissions/", &access, &body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -288,7 +289,7 @@ async fn a_bad_or_taken_codename_is_refused() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{case}: {body}");
         assert_eq!(body, expected, "{case}");
     }
-    assert_eq!(all_codenames(&app, &access).await.len(), 21);
+    assert_eq!(all_codenames(&app, &access).await.len(), 22);
 }
 
 #[actix_web::test]

@@ -6,6 +6,7 @@ pub mod login_failure;
 pub mod permission;
 pub mod revocation;
 pub mod secret;
+pub mod security_event;
 pub mod session;
 pub mod token;
 pub mod token_admin;
