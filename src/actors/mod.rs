@@ -4,8 +4,8 @@
 //! locks. Handlers reach them only by messages.
 
 pub mod ended_sessions;
-pub mod expiring_ids;
 pub mod event_log;
+pub mod expiring_ids;
 pub mod group_admin;
 pub mod login_locks;
 pub mod revoked;

@@ -3,6 +3,7 @@
 //! admin (only superusers end a superuser's sessions) and tells the blacklist actor, so the
 //! session's access tokens are refused by the time the page comes back.
 
+use crate::audit::{Audit, EventKind, sessions_ended};
 use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -135,7 +136,7 @@ async fn end(
     session: &ConsoleSession,
     which: WhichSessions,
     users: &Addr<UserManager>,
-    blacklist: &Addr<TokenBlacklist>,
+    (blacklist, audit): (&Addr<TokenBlacklist>, &Audit),
     clock: &Clock,
 ) -> Result<(i64, usize), ConsoleError> {
     session.require("auth.change_user")?;
@@ -150,10 +151,15 @@ async fn end(
         .timeout(ASK_TIMEOUT)
         .await??;
     let count = revoked.sessions.len();
+    let base = super::audit::event(req, session, EventKind::SessionEnded);
+    let event = sessions_ended(base, &revoked.sessions, "ended by an administrator");
     blacklist
         .send(Remember(revoked))
         .timeout(ASK_TIMEOUT)
         .await?;
+    if let Some(event) = event {
+        audit.record(event);
+    }
     Ok((id, count))
 }
 
@@ -164,12 +170,13 @@ pub async fn end_one(
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     let sid = req.match_info().get("sid").unwrap_or_default().to_owned();
     let which = WhichSessions::One(sid);
-    let (id, count) = end(&req, &session, which, &users, &blacklist, &clock).await?;
+    let (id, count) = end(&req, &session, which, &users, (&blacklist, &audit), &clock).await?;
     session
         .flash(if count == 1 {
             "The session was ended; its tokens stop working now."
@@ -188,11 +195,12 @@ pub async fn end_all(
     body: web::Bytes,
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ConsoleError> {
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     let which = WhichSessions::All;
-    let (id, count) = end(&req, &session, which, &users, &blacklist, &clock).await?;
+    let (id, count) = end(&req, &session, which, &users, (&blacklist, &audit), &clock).await?;
     session
         .flash(format!(
             "{count} session(s) of this user ended; their tokens stop working now."

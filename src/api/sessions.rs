@@ -4,6 +4,7 @@
 //! refuses them. Lists are plain (not paginated): the newest
 //! [`LISTED_SESSIONS`](crate::actors::session_store::LISTED_SESSIONS) live sessions.
 
+use crate::audit::{Audit, EventKind, NewEvent, sessions_ended};
 use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
@@ -178,6 +179,7 @@ fn ended(count: usize) -> HttpResponse {
 
 /// Ends sessions of the caller; memory knows before this returns. How many ended.
 async fn end_own(
+    (req, audit): (&HttpRequest, &Audit),
     auth: &AuthUser,
     which: WhichSessions,
     blacklist: &Addr<TokenBlacklist>,
@@ -190,6 +192,10 @@ async fn end_own(
         at: stored_time(clock.now()),
     });
     let revocations = blacklist.send(message).timeout(ASK_TIMEOUT).await??;
+    let base = NewEvent::from_request(req, EventKind::SessionEnded).actor(auth.user.id);
+    if let Some(event) = sessions_ended(base, &revocations.sessions, "ended by the user") {
+        audit.record(event);
+    }
     Ok(revocations.sessions.len())
 }
 
@@ -212,10 +218,11 @@ async fn end_mine(
     req: HttpRequest,
     auth: AuthUser,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let which = WhichSessions::One(path_sid(&req));
-    if end_own(&auth, which, &blacklist, &clock).await? == 0 {
+    if end_own((&req, &audit), &auth, which, &blacklist, &clock).await? == 0 {
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())
@@ -224,15 +231,19 @@ async fn end_mine(
 /// **Permissions:** authenticated. Ends every live session of the caller but the one of the
 /// token presented (all of them for a token from before sessions).
 async fn revoke_others(
+    req: HttpRequest,
     auth: AuthUser,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let which = match &auth.token.session_id {
         Some(current) => WhichSessions::AllBut(current.clone()),
         None => WhichSessions::All,
     };
-    Ok(ended(end_own(&auth, which, &blacklist, &clock).await?))
+    Ok(ended(
+        end_own((&req, &audit), &auth, which, &blacklist, &clock).await?,
+    ))
 }
 
 /// **Permissions:** `auth.view_user`. The user's live sessions, newest first.
@@ -257,11 +268,13 @@ async fn end_as_admin(
     guard: &CanManageSessions,
     which: WhichSessions,
     users: &Addr<UserManager>,
-    blacklist: &Addr<TokenBlacklist>,
+    (blacklist, audit): (&Addr<TokenBlacklist>, &Audit),
     clock: &Clock,
 ) -> Result<usize, ApiError> {
+    let by = guard.acting()?;
+    let base = NewEvent::from_request(req, EventKind::SessionEnded).actor(by.user().id);
     let message = EndSessionsOf {
-        by: guard.acting()?,
+        by,
         user_id: path_id(req, "User")?,
         which,
         now: clock.now(),
@@ -272,10 +285,14 @@ async fn end_as_admin(
         .await?
         .map_err(super::no_match("User"))?;
     let count = revocations.sessions.len();
+    let event = sessions_ended(base, &revocations.sessions, "ended by an administrator");
     blacklist
         .send(Remember(revocations))
         .timeout(ASK_TIMEOUT)
         .await?;
+    if let Some(event) = event {
+        audit.record(event);
+    }
     Ok(count)
 }
 
@@ -286,10 +303,11 @@ async fn end_theirs(
     guard: CanManageSessions,
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let which = WhichSessions::One(path_sid(&req));
-    if end_as_admin(&req, &guard, which, &users, &blacklist, &clock).await? == 0 {
+    if end_as_admin(&req, &guard, which, &users, (&blacklist, &audit), &clock).await? == 0 {
         return Err(ApiError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())
@@ -302,10 +320,11 @@ async fn revoke_all(
     guard: CanManageSessions,
     users: web::Data<Addr<UserManager>>,
     blacklist: web::Data<Addr<TokenBlacklist>>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let which = WhichSessions::All;
     Ok(ended(
-        end_as_admin(&req, &guard, which, &users, &blacklist, &clock).await?,
+        end_as_admin(&req, &guard, which, &users, (&blacklist, &audit), &clock).await?,
     ))
 }

@@ -8,7 +8,7 @@ use super::endpoint::{Anyone, Meta, serve};
 use super::headers::token_answer;
 use super::issue::{Login, mint_failed, presented_row};
 use super::session_policy::SessionPolicy;
-use super::token::{Lists, check_token_user, credentials, presented_token};
+use super::token::{Lists, check_token_user, credentials, ended_at_refresh, presented_token};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::ended_sessions::EndedSessions;
 use crate::actors::revoked::RevokedSet;
@@ -79,6 +79,7 @@ async fn refresh(
     ended: web::Data<EndedSessions>,
     codec: web::Data<TokenCodec>,
     policy: web::Data<SessionPolicy>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
@@ -118,7 +119,10 @@ async fn refresh(
                 SessionRefresh::Advanced { deadline, .. } => {
                     Some(deadline.assume_utc().unix_timestamp())
                 }
-                SessionRefresh::Refused(Some(EndReason::MaxLifetime | EndReason::Idle)) => {
+                SessionRefresh::Refused(Some(
+                    reason @ (EndReason::MaxLifetime | EndReason::Idle),
+                )) => {
+                    audit.record(ended_at_refresh(&req, user_id, session_id, reason));
                     return Err(ApiError::InvalidToken(TokenError::Expired));
                 }
                 SessionRefresh::Refused(_) | SessionRefresh::Retry => {

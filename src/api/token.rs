@@ -20,7 +20,7 @@ use crate::actors::sign_in::{Authenticate, LoginPurpose};
 use crate::actors::token_blacklist::{Blacklist, Refresh, Rotate, TokenBlacklist};
 use crate::actors::token_store::{MintSuccessor, RefreshSession, SessionRefresh};
 use crate::actors::user_manager::UserManager;
-use crate::audit::{Audit, sign_in_event};
+use crate::audit::{Audit, EventKind, NewEvent, sign_in_event};
 use crate::auth::{AuthSettings, UserSnapshot};
 use crate::client::ClientView;
 use crate::clock::Clock;
@@ -227,6 +227,7 @@ async fn refresh(
     rotation: web::Data<Rotation>,
     policy: web::Data<SessionPolicy>,
     retries: web::Data<RotationRetries>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
@@ -304,10 +305,14 @@ async fn refresh(
             None => Err(ApiError::InvalidToken(TokenError::Blacklisted)),
         },
         SessionRefresh::Refused(reason) => {
+            let session = token.session_id.as_deref().unwrap_or_default();
+            if let Some(reason) = reason {
+                audit.record(ended_at_refresh(&req, user_id, session, reason));
+            }
             if reason == Some(EndReason::RefreshReuse) {
                 tracing::warn!(
                     user_id,
-                    session = %token.session_id.as_deref().unwrap_or_default(),
+                    session,
                     "a rotated refresh token was used again: its session has ended"
                 );
             }
@@ -316,6 +321,27 @@ async fn refresh(
                 _ => TokenError::Blacklisted,
             }))
         }
+    }
+}
+
+/// The event of a session that a refresh found reused or past a deadline, and ended.
+pub(super) fn ended_at_refresh(
+    req: &HttpRequest,
+    user_id: i64,
+    session: &str,
+    reason: EndReason,
+) -> NewEvent {
+    let event = NewEvent::from_request(req, EventKind::SessionEnded)
+        .subject_id(user_id)
+        .session(session);
+    match reason {
+        EndReason::RefreshReuse => event.kind_of(EventKind::RefreshReuse).detail(
+            "a rotated refresh token was presented again: the session and every token of it \
+             ended",
+        ),
+        EndReason::MaxLifetime => event.detail("past session_max_lifetime"),
+        EndReason::Idle => event.detail("idle past session_idle_timeout"),
+        other => event.detail(other.as_str()),
     }
 }
 
@@ -400,6 +426,7 @@ async fn blacklist(
     revoked: web::Data<RevokedSet>,
     ended: web::Data<EndedSessions>,
     codec: web::Data<TokenCodec>,
+    audit: web::Data<Audit>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
@@ -431,6 +458,15 @@ async fn blacklist(
         .await??;
     if outcome == Blacklisting::AlreadyBlacklisted {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
+    }
+    if let Some(session) = &token.session_id {
+        let mut event = NewEvent::from_request(&req, EventKind::SessionEnded)
+            .session(session)
+            .detail("logout");
+        if let Some(id) = user_id {
+            event = event.actor(id).subject_id(id);
+        }
+        audit.record(event);
     }
     Ok(token_answer(json!({})))
 }

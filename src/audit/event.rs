@@ -60,6 +60,18 @@ impl NewEvent {
         self.username(username)
     }
 
+    /// The user it concerns, when their username is not at hand.
+    pub fn subject_id(mut self, id: i64) -> Self {
+        self.subject_id = Some(id);
+        self
+    }
+
+    /// The same event, of another kind.
+    pub fn kind_of(mut self, kind: EventKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
     /// The username as typed (a sign-in), or the subject's username.
     pub fn username(mut self, username: &str) -> Self {
         self.username = clean(username, MAX_USERNAME);

@@ -6,11 +6,13 @@
 use std::time::Duration;
 
 use futures_util::future::join_all;
+use keyward::audit::EventKind;
 use keyward::db::models::token_session::{self, TokenSession};
 use keyward::startup::Application;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::audit_log::{events, of_kind, one};
 use crate::console_client::{ConsoleClient, superuser, token_id};
 use crate::helpers::{PASSWORD, TestApp, json_of, spawn_app, spawn_app_with, token_payload};
 use crate::tokens::{keyward_claims, sign_valid, with_signing_key};
@@ -100,7 +102,7 @@ async fn every_token_of_a_login_carries_its_session_and_rotation_keeps_it() {
 #[actix_web::test]
 async fn reusing_a_rotated_refresh_token_ends_the_session_and_every_descendant() {
     let app = spawn_app().await;
-    app.create_user("alice");
+    let alice = app.create_user("alice");
     let (stolen, _) = app.login("alice", PASSWORD).await;
     let (_, laptop) = app.login("alice", PASSWORD).await;
     let sid = sid_of(&stolen);
@@ -139,6 +141,38 @@ async fn reusing_a_rotated_refresh_token_ends_the_session_and_every_descendant()
         (3, 2),
         "login x2 + one rotation; both of the family blacklisted"
     );
+    let events = events(&app).await;
+    let incident = one(&events, EventKind::RefreshReuse);
+    assert_eq!(incident.session_id.as_deref(), Some(sid.as_str()));
+    assert_eq!(incident.subject_id, Some(alice));
+    assert_eq!(incident.client_address, "127.0.0.1");
+    let (status, _) = app.refresh(&stolen).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        of_kind(
+            &crate::audit_log::events(&app).await,
+            EventKind::RefreshReuse
+        )
+        .len(),
+        1,
+        "one incident: the session had ended already"
+    );
+}
+
+#[actix_web::test]
+async fn a_logout_is_recorded_as_the_end_of_its_session() {
+    let app = spawn_app().await;
+    let alice = app.create_user("alice");
+    let (refresh, _) = app.login("alice", PASSWORD).await;
+    assert_eq!(app.logout(&refresh).await.0, StatusCode::OK);
+    let events = events(&app).await;
+    let ended = one(&events, EventKind::SessionEnded);
+    assert_eq!(ended.session_id.as_deref(), Some(sid_of(&refresh).as_str()));
+    assert_eq!(
+        (ended.actor_id, ended.subject_id),
+        (Some(alice), Some(alice))
+    );
+    assert_eq!(ended.detail, "logout");
 }
 
 #[actix_web::test]
@@ -235,6 +269,11 @@ async fn no_token_outlives_session_max_lifetime_and_the_session_ends_at_it() {
     );
     let row = session(&app, &sid_of(&refresh));
     assert_eq!(row.end_reason.as_deref(), Some("max_lifetime"));
+    let events = events(&app).await;
+    assert_eq!(
+        one(&events, EventKind::SessionEnded).detail,
+        "past session_max_lifetime"
+    );
 }
 
 #[actix_web::test]
