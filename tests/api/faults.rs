@@ -23,7 +23,8 @@ impl Outage {
         let url = app.settings.database_url.clone();
         if let Some(path) = url.strip_prefix("sqlite://") {
             let mut conn = SqliteConnection::establish(path).unwrap_or_else(|e| panic!("{e}"));
-            conn.batch_execute("BEGIN EXCLUSIVE")
+            // The app's own background writers (the audit log) may hold the lock a moment.
+            conn.batch_execute("PRAGMA busy_timeout = 5000; BEGIN EXCLUSIVE")
                 .unwrap_or_else(|e| panic!("{e}"));
             return Self::Sqlite(conn);
         }
