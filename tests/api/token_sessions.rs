@@ -449,7 +449,10 @@ async fn tokens_issued_before_sessions_keep_working_until_they_expire() {
 
 /// A second keyward on the same database, with its own memory.
 async fn second_instance(app: &TestApp) -> String {
-    let other = Application::build_with_clock(app.settings.clone(), app.clock.clone())
+    let mut settings = app.settings.clone();
+    // Started while the first instance is busy: let it wait for a connection longer.
+    settings.database_wait_timeout = Duration::from_secs(15);
+    let other = Application::build_with_clock(settings, app.clock.clone())
         .await
         .unwrap_or_else(|e| panic!("second instance: {e}"));
     let address = format!("http://127.0.0.1:{}", other.port());
