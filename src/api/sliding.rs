@@ -45,6 +45,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 /// **Permissions:** anyone. `POST {"username","password"}` -> `{"token"}`.
+#[allow(clippy::too_many_arguments)]
 async fn obtain(
     req: HttpRequest,
     payload: web::Payload,

@@ -126,6 +126,7 @@ pub(super) async fn presented_token(
 }
 
 /// **Permissions:** anyone. `POST {"username","password"}` -> `{"refresh","access"}`.
+#[allow(clippy::too_many_arguments)]
 async fn obtain(
     req: HttpRequest,
     payload: web::Payload,
@@ -419,6 +420,7 @@ async fn verify(
 /// **Permissions:** holder of a refresh token. `POST {"refresh"}` -> `{}`; the token can no
 /// longer be refreshed, and its session ends: every access token of it is refused at once
 /// (logout).
+#[allow(clippy::too_many_arguments)]
 async fn blacklist(
     req: HttpRequest,
     payload: web::Payload,

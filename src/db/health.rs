@@ -48,8 +48,8 @@ impl DbHealth {
 
 /// Starts the thread that, while the database is marked down, tries `probe` (open a connection
 /// and run a query, each bounded) every [`PROBE_INTERVAL`] and marks it up on success. The
-/// thread ends when the last holder of `health` drops it.
-pub fn start_prober<P>(health: &Arc<DbHealth>, probe: P) -> std::io::Result<()>
+/// thread ends when `alive` is gone (the pool was dropped), dropping `probe` and what it holds.
+pub fn start_prober<P>(health: &Arc<DbHealth>, alive: Weak<()>, probe: P) -> std::io::Result<()>
 where
     P: Fn() -> Result<(), String> + Send + 'static,
 {
@@ -59,6 +59,9 @@ where
         .spawn(move || {
             loop {
                 thread::sleep(PROBE_INTERVAL);
+                if alive.strong_count() == 0 {
+                    return;
+                }
                 let Some(health) = health.upgrade() else {
                     return;
                 };

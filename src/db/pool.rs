@@ -39,6 +39,8 @@ pub struct DbPool {
     pool: r2d2::Pool<ConnectionManager>,
     health: Arc<DbHealth>,
     wait: Duration,
+    /// Held by every clone: the prober thread ends once the last one is dropped.
+    _alive: Arc<()>,
 }
 
 impl DbPool {
@@ -210,8 +212,9 @@ pub fn build_pool(url: &DatabaseUrl, size: u32, timeouts: PoolTimeouts) -> Resul
         health: Arc::clone(&health),
         watchdog,
     };
+    let alive = Arc::new(());
     let prober = manager.clone();
-    start_prober(&health, move || {
+    start_prober(&health, Arc::downgrade(&alive), move || {
         let mut conn = prober.open_unchecked().map_err(|e| e.0)?;
         crate::with_conn!(&mut conn, c => c.ping()).map_err(|e| e.to_string())
     })
@@ -231,6 +234,7 @@ pub fn build_pool(url: &DatabaseUrl, size: u32, timeouts: PoolTimeouts) -> Resul
         pool,
         health,
         wait: timeouts.wait,
+        _alive: alive,
     })
 }
 
