@@ -368,14 +368,22 @@ def sanity_checks():
         path = pool_path(name)
         with open(path) as f:
             tokens = [t.strip() for t in f if t.strip()]
-        status, body = post_json(SERVERS[name]["port"], "/api/token/refresh/", {"refresh": tokens[0]})
+        if name == "keyward":
+            # Presenting a spent token again ends its session on keyward (reuse detection),
+            # access tokens included: check on a login of its own, not on a measured session.
+            _, spent = keyward_login(usernames()[0])
+        else:
+            spent, tokens = tokens[0], tokens[1:]
+        status, body = post_json(SERVERS[name]["port"], "/api/token/refresh/", {"refresh": spent})
         if status != 200 or "refresh" not in body:
             raise RuntimeError(f"{name}: refresh answered {status} {body} (rotation expected)")
-        again, _ = post_json(SERVERS[name]["port"], "/api/token/refresh/", {"refresh": tokens[0]})
+        again, _ = post_json(SERVERS[name]["port"], "/api/token/refresh/", {"refresh": spent})
         if again != 401:
             raise RuntimeError(f"{name}: a spent refresh token answered {again}, not 401")
+        if name == "peer":
+            tokens.append(body["refresh"])
         with open(path, "w") as f:
-            f.writelines(t + "\n" for t in tokens[1:] + [body["refresh"]])
+            f.writelines(t + "\n" for t in tokens)
     log("sanity: GET /api/me/ 200 on keyward, peer and limit (keyward's token); verify 200; "
         "refresh rotates and a spent refresh token is refused (401)")
 

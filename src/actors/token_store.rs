@@ -170,8 +170,11 @@ impl Handler<RefreshSession> for TokenStore {
             match step {
                 Step::Advanced { expires_at } => {
                     let mut revocations = Revocations::default();
+                    // The presented token was recorded when it was minted: one statement
+                    // blacklists it (recording it first only if it was not).
                     if blacklist_old
-                        && token::blacklist(conn, &presented, now)? == Blacklisting::Done
+                        && (token::blacklist_recorded(conn, &presented.jti, now)?
+                            || token::blacklist(conn, &presented, now)? == Blacklisting::Done)
                     {
                         revocations.tokens.push(Revoked {
                             jti: presented.jti.clone(),

@@ -160,6 +160,26 @@ pub fn flush_expired_batch(
     })
 }
 
+/// Blacklists a recorded token by its jti in one statement; whether this call did (a token
+/// not recorded, or blacklisted already, is left alone). Run inside [`DbConn::write`].
+pub fn blacklist_recorded(
+    conn: &mut DbConn,
+    jti: &str,
+    at: PrimitiveDateTime,
+) -> Result<bool, DbError> {
+    use diesel::sql_types::Timestamp;
+    let inserted = crate::with_conn!(conn, c => diesel::insert_into(blacklisted_tokens::table)
+        .values(
+            outstanding_tokens::table
+                .filter(outstanding_tokens::jti.eq(jti))
+                .select((outstanding_tokens::id, at.into_sql::<Timestamp>())),
+        )
+        .into_columns((blacklisted_tokens::token_id, blacklisted_tokens::blacklisted_at))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
+}
+
 /// Blacklists the live outstanding token `jti` unless it already is; the token when this call
 /// blacklisted it.
 pub fn blacklist_jti(
