@@ -7,6 +7,7 @@ use std::ops::Deref;
 
 use super::expiring_ids::ExpiringIds;
 use crate::db::models::token_session::Ended;
+use crate::jwt::Decoded;
 
 #[derive(Debug, Default)]
 pub struct EndedSessions {
@@ -30,6 +31,15 @@ impl EndedSessions {
         let ended_at = ended.ended_at.assume_utc().unix_timestamp();
         let deadline = ended.expires_at.assume_utc().unix_timestamp();
         ended_at.saturating_add(self.token_window).min(deadline)
+    }
+
+    /// Whether `token` belongs to a session that has ended (a token from before sessions
+    /// belongs to none).
+    pub fn holds(&self, token: &Decoded) -> bool {
+        token
+            .session_id
+            .as_deref()
+            .is_some_and(|id| self.ids.contains(id))
     }
 
     /// Remembers sessions the database has ended.

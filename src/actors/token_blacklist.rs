@@ -14,8 +14,8 @@ use super::ASK_TIMEOUT;
 use super::ended_sessions::EndedSessions;
 use super::revoked::RevokedSet;
 use super::token_store::{
-    BlacklistToken, EndSessions, LoadRevoked, RecordOutstanding, RefreshSession, RevokeIds,
-    RotateRefresh, SessionRefresh, StartSession, TokenStore, UnrevokeId,
+    BlacklistToken, EndSessions, LoadRevoked, RefreshSession, RevokeIds, RotateRefresh,
+    SessionRefresh, StartSession, TokenStore, UnrevokeId,
 };
 use crate::clock::Clock;
 use crate::db::models::revocation::Revocations;
@@ -189,23 +189,6 @@ impl Handler<EndUserSessions> for TokenBlacklist {
             lists.remember(&revocations);
             Ok(revocations)
         })
-    }
-}
-
-/// Records an issued refresh or sliding token.
-#[derive(Message)]
-#[rtype(result = "Result<(), DbError>")]
-pub struct Record(pub NewOutstanding);
-
-impl Handler<Record> for TokenBlacklist {
-    type Result = ResponseFuture<Result<(), DbError>>;
-
-    fn handle(&mut self, msg: Record, _: &mut Self::Context) -> Self::Result {
-        let request = self
-            .store
-            .send(RecordOutstanding(msg.0))
-            .timeout(ASK_TIMEOUT);
-        Box::pin(async move { flatten(request.await) })
     }
 }
 

@@ -24,19 +24,6 @@ impl Actor for TokenStore {
     type Context = SyncContext<Self>;
 }
 
-/// Records a newly issued refresh or sliding token.
-#[derive(Message)]
-#[rtype(result = "Result<(), DbError>")]
-pub struct RecordOutstanding(pub NewOutstanding);
-
-impl Handler<RecordOutstanding> for TokenStore {
-    type Result = Result<(), DbError>;
-
-    fn handle(&mut self, msg: RecordOutstanding, _: &mut Self::Context) -> Self::Result {
-        token::record(&mut *self.pool.get()?, &msg.0)
-    }
-}
-
 /// Starts a session with its first token, in one transaction.
 #[derive(Message)]
 #[rtype(result = "Result<(), DbError>")]

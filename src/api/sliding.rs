@@ -8,7 +8,7 @@ use super::endpoint::{Anyone, Meta, serve};
 use super::headers::token_answer;
 use super::issue::{Login, mint_failed, presented_row};
 use super::session_policy::SessionPolicy;
-use super::token::{Lists, check_token_user, credentials, ended_at_refresh, presented_token};
+use super::token::{check_token_user, credentials, ended_at_refresh, presented_token};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::ended_sessions::EndedSessions;
 use crate::actors::revoked::RevokedSet;
@@ -86,11 +86,7 @@ async fn refresh(
     let now = clock.now();
     let ts = now.unix_timestamp();
     let (raw, token) = presented_token(&req, payload, "token", &codec, ts).await?;
-    let lists = Lists {
-        revoked: &revoked,
-        ended: &ended,
-    };
-    if lists.refuse(&token) {
+    if revoked.contains(&token.jti) || ended.holds(&token) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     token

@@ -196,23 +196,6 @@ pub(super) async fn check_token_user(
     Ok(id)
 }
 
-/// The in-memory lists a token is checked against before anything else.
-pub(super) struct Lists<'a> {
-    pub revoked: &'a RevokedSet,
-    pub ended: &'a EndedSessions,
-}
-
-impl Lists<'_> {
-    /// Whether the token, or the session it belongs to, has been revoked.
-    pub fn refuse(&self, token: &Decoded) -> bool {
-        self.revoked.contains(&token.jti)
-            || token
-                .session_id
-                .as_deref()
-                .is_some_and(|id| self.ended.contains(id))
-    }
-}
-
 /// **Permissions:** holder of a refresh token. `POST {"refresh"}` -> `{"access"}`, plus a new
 /// `refresh` when rotating. A token of a session moves the session on in one transaction:
 /// exactly one of several concurrent uses of a token succeeds, and a rotated token presented
@@ -407,11 +390,7 @@ async fn verify(
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     crate::auth::token_user(&req, &token, &codec, auth.check_user_is_active).await?;
-    if token
-        .session_id
-        .as_deref()
-        .is_some_and(|id| ended.contains(id))
-    {
+    if ended.holds(&token) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     Ok(token_answer(json!({})))
@@ -434,11 +413,7 @@ async fn blacklist(
     let now = clock.now();
     let (raw, token) =
         presented_token(&req, payload, "refresh", &codec, now.unix_timestamp()).await?;
-    let lists = Lists {
-        revoked: &revoked,
-        ended: &ended,
-    };
-    if lists.refuse(&token) {
+    if revoked.contains(&token.jti) || ended.holds(&token) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     token

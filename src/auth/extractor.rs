@@ -101,7 +101,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiErro
 
     let user = token_user(req, &token, codec, settings.check_user_is_active).await?;
     // After the user checks, so a deactivated user or a changed password is named as such.
-    if session_ended(req, &token)? {
+    if data::<EndedSessions>(req)?.holds(&token) {
         return Err(ApiError::NoValidTokenType(vec![TokenClassMessage {
             token_class: kind.class_name(),
             token_type: kind.as_str(),
@@ -109,14 +109,6 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiErro
         }]));
     }
     Ok(Some(AuthUser { user, token }))
-}
-
-/// Whether the token belongs to a session that has ended (logout, "end session", reuse).
-pub fn session_ended(req: &HttpRequest, token: &Decoded) -> Result<bool, ApiError> {
-    Ok(match &token.session_id {
-        Some(id) => data::<EndedSessions>(req)?.contains(id),
-        None => false,
-    })
 }
 
 /// The user a valid token stands for, if a protected route would accept them: the token names

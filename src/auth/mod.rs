@@ -12,8 +12,8 @@ mod token_classes;
 mod user_cache;
 
 pub use extractor::{
-    AuthSettings, AuthUser, authenticate, check_user, find_user, no_user_id, session_ended,
-    stamp_matches, token_user,
+    AuthSettings, AuthUser, authenticate, check_user, find_user, no_user_id, stamp_matches,
+    token_user,
 };
 pub use guard::{Acting, Allowed, StaffUser, SuperUser};
 pub use header::bearer_token;

@@ -187,23 +187,18 @@ pub fn blacklist_jti(
     jti: &str,
     now: PrimitiveDateTime,
 ) -> Result<Option<Revoked>, DbError> {
-    let live: Option<(i64, PrimitiveDateTime)> = crate::with_conn!(conn, c => outstanding_tokens::table
+    let live: Option<PrimitiveDateTime> = crate::with_conn!(conn, c => outstanding_tokens::table
         .left_join(blacklisted_tokens::table)
         .filter(outstanding_tokens::jti.eq(jti))
         .filter(outstanding_tokens::expires_at.gt(now))
         .filter(blacklisted_tokens::id.nullable().is_null())
-        .select((outstanding_tokens::id, outstanding_tokens::expires_at))
+        .select(outstanding_tokens::expires_at)
         .first(c)
         .optional())?;
-    let Some((id, expires_at)) = live else {
+    let Some(expires_at) = live else {
         return Ok(None);
     };
-    let inserted = crate::with_conn!(conn, c => diesel::insert_into(blacklisted_tokens::table)
-        .values((blacklisted_tokens::token_id.eq(id), blacklisted_tokens::blacklisted_at.eq(now)))
-        .on_conflict(blacklisted_tokens::token_id)
-        .do_nothing()
-        .execute(c))?;
-    Ok((inserted == 1).then(|| Revoked {
+    Ok(blacklist_recorded(conn, jti, now)?.then(|| Revoked {
         jti: jti.to_owned(),
         expires_at,
     }))

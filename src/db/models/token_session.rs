@@ -96,7 +96,7 @@ pub struct TokenSession {
 
 impl TokenSession {
     /// Not ended, before its deadline, and (with an idle timeout) refreshed after
-    /// `idle_before`: what [`live_for_user`] lists.
+    /// `idle_before`: what [`newest_live_for_user`] lists.
     pub fn is_live(&self, now: PrimitiveDateTime, idle_before: Option<PrimitiveDateTime>) -> bool {
         self.ended_at.is_none()
             && self.expires_at > now
@@ -148,6 +148,40 @@ pub enum Step {
 }
 
 const BLANK: Option<&str> = None;
+
+/// The columns of an [`Ended`].
+type EndedColumns = (
+    token_sessions::id,
+    token_sessions::user_id,
+    diesel::dsl::AssumeNotNull<token_sessions::ended_at>,
+    token_sessions::expires_at,
+);
+
+fn ended_columns() -> EndedColumns {
+    use token_sessions::dsl as s;
+    (
+        s::id,
+        s::user_id,
+        s::ended_at.assume_not_null(),
+        s::expires_at,
+    )
+}
+
+/// The change that ends a session.
+type Ending = (
+    diesel::dsl::Eq<token_sessions::ended_at, Option<PrimitiveDateTime>>,
+    diesel::dsl::Eq<token_sessions::end_reason, Option<&'static str>>,
+    diesel::dsl::Eq<token_sessions::ended_by, Option<i64>>,
+);
+
+fn ending(reason: EndReason, by: Option<i64>, now: PrimitiveDateTime) -> Ending {
+    use token_sessions::dsl as s;
+    (
+        s::ended_at.eq(Some(now)),
+        s::end_reason.eq(Some(reason.as_str())),
+        s::ended_by.eq(by),
+    )
+}
 
 /// Earlier than any row: the idle cutoff when there is no idle timeout.
 fn long_ago() -> PrimitiveDateTime {
@@ -263,8 +297,8 @@ pub fn end(
         crate::with_conn!(conn, c => diesel::update(s::token_sessions)
         .filter(s::id.eq(id))
         .filter(s::ended_at.is_null())
-        .set((s::ended_at.eq(Some(now)), s::end_reason.eq(Some(reason.as_str())), s::ended_by.eq(by)))
-        .returning((s::id, s::user_id, s::ended_at.assume_not_null(), s::expires_at))
+        .set(ending(reason, by, now))
+        .returning(ended_columns())
         .get_result(c)
         .optional())?,
     )
@@ -297,8 +331,8 @@ pub fn end_all_for_user(
         .filter(s::ended_at.is_null())
         .filter(s::expires_at.gt(now))
         .filter(s::id.ne(except))
-        .set((s::ended_at.eq(Some(now)), s::end_reason.eq(Some(reason.as_str())), s::ended_by.eq(by)))
-        .returning((s::id, s::user_id, s::ended_at.assume_not_null(), s::expires_at))
+        .set(ending(reason, by, now))
+        .returning(ended_columns())
         .get_results(c))?,
     )
 }
@@ -322,8 +356,8 @@ pub fn end_for_tokens(
         crate::with_conn!(conn, c => diesel::update(s::token_sessions)
         .filter(s::current_jti.eq_any(&jtis))
         .filter(s::ended_at.is_null())
-        .set((s::ended_at.eq(Some(now)), s::end_reason.eq(Some(EndReason::TokenRevoked.as_str())), s::ended_by.eq(by)))
-        .returning((s::id, s::user_id, s::ended_at.assume_not_null(), s::expires_at))
+        .set(ending(EndReason::TokenRevoked, by, now))
+        .returning(ended_columns())
         .get_results(c))?,
     )
 }
@@ -362,18 +396,8 @@ pub fn ended_recently(
     Ok(crate::with_conn!(conn, c => s::token_sessions
         .filter(s::ended_at.ge(from))
         .filter(s::expires_at.gt(now))
-        .select((s::id, s::user_id, s::ended_at.assume_not_null(), s::expires_at))
+        .select(ended_columns())
         .load(c))?)
-}
-
-/// A user's live sessions, newest first.
-pub fn live_for_user(
-    conn: &mut DbConn,
-    user_id: i64,
-    now: PrimitiveDateTime,
-    idle_before: Option<PrimitiveDateTime>,
-) -> Result<Vec<TokenSession>, DbError> {
-    newest_live_for_user(conn, user_id, now, idle_before, i64::MAX)
 }
 
 /// At most `limit` of a user's live sessions, newest first.
