@@ -495,3 +495,32 @@ async fn another_instance_refuses_an_ended_sessions_access_token() {
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[actix_web::test]
+async fn a_retry_on_another_instance_within_the_interval_is_refused_but_ends_nothing() {
+    let app = spawn_app_with(|s| s.refresh_reuse_interval = Duration::from_secs(10)).await;
+    app.create_user("alice");
+    let (refresh, _) = app.login("alice", PASSWORD).await;
+    let other = second_instance(&app).await;
+    let (status, body) = app.refresh(&refresh).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let response = app
+        .client
+        .post(format!("{other}/api/token/refresh/"))
+        .json(&json!({ "refresh": refresh }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("refresh on the other instance: {e}"));
+    assert_eq!(
+        json_of(response).await,
+        (StatusCode::UNAUTHORIZED, blacklisted()),
+        "the other instance does not hold the pair"
+    );
+    assert!(
+        session(&app, &sid_of(&refresh)).ended_at.is_none(),
+        "a retry within the interval is no reuse"
+    );
+    let (status, body) = app.refresh(&text(&body, "refresh")).await;
+    assert_eq!(status, StatusCode::OK, "the new token still works: {body}");
+}
