@@ -163,8 +163,11 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
-/// Adds libpq timeouts the URL does not set itself, so a lost server never blocks a thread
-/// forever: `connect_timeout`, TCP keepalives and `tcp_user_timeout`.
+/// Adds libpq settings the URL does not set itself: timeouts, so a lost server never blocks a
+/// thread forever (`connect_timeout`, TCP keepalives and `tcp_user_timeout`), and
+/// `gssencmode=disable`, so a connection never goes through Kerberos unless the URL asks for
+/// it (libpq tries it first by default; Kerberos's own locks have aborted a process whose pool
+/// was still connecting while it exited).
 fn with_libpq_timeouts(url: &str, connect_timeout: Duration) -> String {
     let secs = connect_timeout.as_secs().max(1);
     let defaults = [
@@ -174,6 +177,7 @@ fn with_libpq_timeouts(url: &str, connect_timeout: Duration) -> String {
         ("keepalives_interval", "10".to_owned()),
         ("keepalives_count", "3".to_owned()),
         ("tcp_user_timeout", (secs * 1000 * 2).to_string()),
+        ("gssencmode", "disable".to_owned()),
     ];
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
     let mut out = url.to_owned();
@@ -264,5 +268,8 @@ mod tests {
             url.contains("?connect_timeout=5&") && url.contains("tcp_user_timeout=10000"),
             "{url}"
         );
+        assert!(url.ends_with("&gssencmode=disable"), "{url}");
+        let url = with_libpq_timeouts("postgres://h/db?gssencmode=require", Duration::from_secs(5));
+        assert_eq!(url.matches("gssencmode").count(), 1, "{url}");
     }
 }
