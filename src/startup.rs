@@ -260,9 +260,12 @@ impl Keyward {
     /// Call once the server has stopped: writes the audit events still pending (best
     /// effort, for a few seconds), then on SQLite moves the write-ahead log into the database
     /// file, so that file alone holds everything (nothing to do on PostgreSQL). Blocking.
+    /// The pool is closed afterwards: nothing reconnects while the process exits.
     pub fn shutdown(&self) -> Result<(), DbError> {
         close_audit(self.shared.audit.get_ref());
-        checkpoint(&self.pool)
+        let checkpointed = checkpoint(&self.pool);
+        self.pool.close();
+        checkpointed
     }
 }
 
@@ -337,13 +340,16 @@ impl Application {
     }
 
     /// Serves until the server is stopped (SIGINT, SIGTERM), then writes the audit events
-    /// still pending and checkpoints SQLite's write-ahead log into the database file.
+    /// still pending, checkpoints SQLite's write-ahead log into the database file and closes
+    /// the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;
         let (pool, audit) = (self.pool, self.audit);
         let closed = web::block(move || {
             close_audit(&audit);
-            checkpoint(&pool)
+            let checkpointed = checkpoint(&pool);
+            pool.close();
+            checkpointed
         });
         match closed.await {
             Ok(Ok(())) => {}

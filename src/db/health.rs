@@ -16,9 +16,21 @@ pub struct DbHealth {
     down: AtomicBool,
     /// What made it down, for error messages.
     cause: Mutex<String>,
+    /// Set once the pool is closed: no connection is opened or probed any more.
+    closed: AtomicBool,
 }
 
 impl DbHealth {
+    /// Whether the pool was closed ([`Self::close`]).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Closes the pool for good: checkouts fail, nothing reconnects, the prober ends.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
     pub fn is_down(&self) -> bool {
         self.down.load(Ordering::Acquire)
     }
@@ -48,7 +60,8 @@ impl DbHealth {
 
 /// Starts the thread that, while the database is marked down, tries `probe` (open a connection
 /// and run a query, each bounded) every [`PROBE_INTERVAL`] and marks it up on success. The
-/// thread ends when `alive` is gone (the pool was dropped), dropping `probe` and what it holds.
+/// thread ends when `alive` is gone (the pool was dropped) or the pool is closed, dropping
+/// `probe` and what it holds.
 pub fn start_prober<P>(health: &Arc<DbHealth>, alive: Weak<()>, probe: P) -> std::io::Result<()>
 where
     P: Fn() -> Result<(), String> + Send + 'static,
@@ -65,6 +78,9 @@ where
                 let Some(health) = health.upgrade() else {
                     return;
                 };
+                if health.is_closed() {
+                    return;
+                }
                 if !health.is_down() {
                     continue;
                 }

@@ -29,7 +29,8 @@ impl Outage {
             return Self::Sqlite(conn);
         }
         let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_default();
-        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+        let path = url.split('?').next().unwrap_or_default();
+        let name = path.rsplit('/').next().unwrap_or_default().to_owned();
         let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{e}"));
         admin
             .batch_execute(&format!(

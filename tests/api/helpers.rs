@@ -53,10 +53,7 @@ pub fn test_database() -> (TestDb, String) {
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut conn)
                 .unwrap_or_else(|e| panic!("create db: {e}"));
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(b, _)| b);
-            let url = format!("{base}/{name}");
+            let url = database_beside(&admin_url, &name);
             (TestDb::Postgres { admin_url, name }, url)
         }
         _ => {
@@ -64,6 +61,22 @@ pub fn test_database() -> (TestDb, String) {
             let url = format!("sqlite://{}", dir.path().join("keyward.db").display());
             (TestDb::Sqlite(dir), url)
         }
+    }
+}
+
+/// The URL of database `name` on the server `admin_url` names, with the admin URL's
+/// parameters. Without TLS unless the admin URL asks for it (`sslmode`): test servers are
+/// never stopped, so their pools go on reconnecting to dropped databases until the process
+/// exits, and a TLS handshake under way on one thread while OpenSSL's exit-time cleanup runs
+/// on another crashes the process (SIGSEGV) after every test has passed.
+pub fn database_beside(admin_url: &str, name: &str) -> String {
+    let (address, query) = admin_url.split_once('?').unwrap_or((admin_url, ""));
+    let base = address.rsplit_once('/').map_or(address, |(b, _)| b);
+    let sets_tls = query.split('&').any(|pair| pair.starts_with("sslmode="));
+    match (query.is_empty(), sets_tls) {
+        (true, _) => format!("{base}/{name}?sslmode=disable"),
+        (false, true) => format!("{base}/{name}?{query}"),
+        (false, false) => format!("{base}/{name}?{query}&sslmode=disable"),
     }
 }
 
@@ -605,11 +618,14 @@ impl Default for UserFlags {
     }
 }
 
+/// The server is never stopped, but its pool is closed before its database is dropped: it
+/// would otherwise go on reconnecting to a database that is gone until the process exits.
 impl Drop for TestApp {
     fn drop(&mut self) {
         if !std::thread::panicking() {
             self.check_invariants();
         }
+        self.pool.close();
     }
 }
 

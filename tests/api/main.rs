@@ -9,6 +9,7 @@ mod browser_security;
 mod browser_sessions;
 mod check;
 mod cli;
+mod closed_pool;
 mod console_client;
 mod console_csrf;
 mod console_events;

@@ -114,12 +114,10 @@ fn migrations_apply_revert_to_nothing_and_apply_again_on_the_backend_under_test(
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut admin)
                 .unwrap_or_else(|e| panic!("create db: {e}"));
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(b, _)| b);
+            let url = crate::helpers::database_beside(&admin_url, &name);
             let result = std::panic::catch_unwind(|| {
-                let mut conn = PgConnection::establish(&format!("{base}/{name}"))
-                    .unwrap_or_else(|e| panic!("connect: {e}"));
+                let mut conn =
+                    PgConnection::establish(&url).unwrap_or_else(|e| panic!("connect: {e}"));
                 round_trip(
                     &mut conn,
                     || keyward::db::migrations::POSTGRES,
