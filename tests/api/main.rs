@@ -21,6 +21,8 @@ mod console_sessions;
 mod console_tokens;
 mod console_user_sessions;
 mod console_users;
+mod cookie_transport;
+mod cors;
 mod fault_load;
 mod fault_proxy;
 mod faults;
