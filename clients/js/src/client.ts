@@ -54,8 +54,9 @@ export interface KeywardOptions {
   baseUrl: string;
   /** Must match keyward's `token_transport`. Default `"body"`. */
   transport?: Transport;
-  /** Where the body transport keeps the refresh token. Default: `localStorage` (shared by the
-   * tabs, kept across reloads) when there is one, else memory. Unused with cookies. */
+  /** Where the body transport keeps the refresh token, and the cookie transport a note that a
+   * session cookie was set (so that a page load without a session sends nothing). Default:
+   * `localStorage` (shared by the tabs, kept across reloads) when there is one, else memory. */
   store?: TokenStore;
   /** Refresh this many seconds before the access token expires (at most a quarter of its
    * lifetime). Default 30. */
@@ -74,6 +75,9 @@ export interface KeywardOptions {
 
 /** The longest delay `setTimeout` takes. */
 const MAX_DELAY = 2 ** 31 - 1;
+
+/** What the store holds with the cookie transport: not a token, only "a cookie was set". */
+const COOKIE_SESSION = "cookie";
 
 /**
  * A keyward session for a browser app. The access token lives in memory; the refresh token in
@@ -139,7 +143,7 @@ export class KeywardClient {
    * Resolves `true` when signed in. */
   async restore(): Promise<boolean> {
     if (this.access !== null) return true;
-    if (this.transport === "body" && this.store.get() === null) return false;
+    if (this.store.get() === null) return false;
     try {
       await this.refresh();
     } catch (error) {
@@ -296,9 +300,8 @@ export class KeywardClient {
     this.access = pair.access;
     this.accessTiming = timing(pair.access, receivedAt, this.margin);
     this.generation += 1;
-    if (pair.refresh !== undefined && this.transport === "body") {
-      if (announce || !this.store.shared) this.store.set(pair.refresh);
-    }
+    const kept = this.transport === "body" ? pair.refresh : COOKIE_SESSION;
+    if (kept !== undefined && (announce || !this.store.shared)) this.store.set(kept);
     if (announce) {
       this.post({ type: "tokens", access: pair.access, refresh: pair.refresh, receivedAt });
     }
