@@ -7,7 +7,8 @@
 //! memory. Refresh and logout then read the cookie, from a trusted page only
 //! ([`super::origin_check`]); a request without the cookie may still send the token in its
 //! body. A sliding token is its own access token, so it stays in the body as well. The cookie
-//! expires with its token, and logout removes it (whether or not the token was still good).
+//! expires with its token; logout removes it (whether or not the token was still good), and so
+//! does any refusal of a cookie whose token no longer decodes (a changed signing key).
 
 use actix_web::cookie::{Cookie, time::OffsetDateTime};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -95,7 +96,8 @@ impl Transport {
     }
 
     /// The token a refresh or logout presents: the cookie when cookie transport is on and the
-    /// request carries it (from a trusted page only), else the body's field.
+    /// request carries it (from a trusted page only), else the body's field. A cookie whose
+    /// token does not decode is refused and removed.
     pub async fn presented(
         &self,
         req: &HttpRequest,
@@ -122,7 +124,8 @@ impl Transport {
                 (raw, Source::Body)
             }
         };
-        let token = codec.decode(&raw, now).map_err(ApiError::InvalidToken)?;
+        let token = codec.decode(&raw, now).map_err(ApiError::InvalidToken);
+        let token = self.settle(source, kind, token)?;
         Ok(Presented {
             raw,
             token,

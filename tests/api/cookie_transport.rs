@@ -460,3 +460,36 @@ async fn body_transport_keeps_simplejwts_wire_and_ignores_the_cookie() {
         "a cookie means nothing with the body transport"
     );
 }
+
+#[actix_web::test]
+async fn a_cookie_whose_token_does_not_decode_is_refused_and_removed() {
+    let app = cookie_app().await;
+    for path in ["/api/token/refresh/", "/api/token/blacklist/"] {
+        let (status, headers, body) = send(post(&app, path, Some(SPA), Some("not-a-token"))).await;
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::UNAUTHORIZED,
+                json!({"detail": "Token is invalid", "code": "token_not_valid"})
+            ),
+            "{path}"
+        );
+        let removed = refresh_cookies(&headers);
+        assert_eq!(removed.len(), 2, "{path}: {removed:?}");
+        assert!(
+            removed.iter().all(|c| c.has("Max-Age=0")),
+            "{path}: {removed:?}"
+        );
+    }
+    let (status, headers, _) = send(post(
+        &app,
+        "/api/token/sliding/refresh/",
+        Some(SPA),
+        Some("not-a-token"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let removed = refresh_cookies(&headers);
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].path(), Some("/api/token/sliding/refresh"));
+}
