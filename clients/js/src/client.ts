@@ -13,7 +13,7 @@ import {
   ValidationError,
   errorFromResponse,
 } from "./errors.js";
-import { type TokenStore, localStore, memoryStore } from "./storage.js";
+import { type TokenStore, defaultStore } from "./storage.js";
 import { type AccessTiming, timing } from "./tokens.js";
 
 /** How the refresh token travels: in the JSON bodies (simplejwt's wire, keyward's default) or
@@ -56,7 +56,8 @@ export interface KeywardOptions {
   transport?: Transport;
   /** Where the body transport keeps the refresh token, and the cookie transport a note that a
    * session cookie was set (so that a page load without a session sends nothing). Default:
-   * `localStorage` (shared by the tabs, kept across reloads) when there is one, else memory. */
+   * IndexedDB (shared by the tabs, consistent between them, kept across reloads) when there
+   * is one, else memory. */
   store?: TokenStore;
   /** Refresh this many seconds before the access token expires (at most a quarter of its
    * lifetime). Default 30. */
@@ -109,9 +110,7 @@ export class KeywardClient {
   constructor(options: KeywardOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.transport = options.transport ?? "body";
-    this.store =
-      options.store ??
-      (globalThis.localStorage ? localStore(`keyward.refresh:${this.baseUrl}`) : memoryStore());
+    this.store = options.store ?? defaultStore(this.baseUrl);
     this.margin = options.refreshMargin ?? 30;
     this.autoRefresh = options.autoRefresh ?? true;
     this.http = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -143,7 +142,7 @@ export class KeywardClient {
    * Resolves `true` when signed in. */
   async restore(): Promise<boolean> {
     if (this.access !== null) return true;
-    if (this.store.get() === null) return false;
+    if ((await this.store.get()) === null) return false;
     try {
       await this.refresh();
     } catch (error) {
@@ -158,7 +157,7 @@ export class KeywardClient {
   async login(username: string, password: string): Promise<void> {
     await this.locks.request(this.lockName, async () => {
       const pair = await this.call<TokenAnswer>("POST", "/api/token/", { username, password });
-      this.adopt(pair, this.now(), true);
+      await this.adopt(pair, this.now(), true);
     });
     this.emit({ type: "signed-in" });
   }
@@ -173,9 +172,12 @@ export class KeywardClient {
    * even if keyward cannot be reached (that error is then thrown). */
   async logout(): Promise<void> {
     let failure: unknown;
+    // No request of this tab goes out with the session's access token from now on.
+    this.access = null;
+    this.generation += 1;
     await this.locks.request(this.lockName, async () => {
-      const refresh = this.store.get();
-      if (this.transport === "body" && refresh === null) return;
+      const refresh = await this.store.get();
+      if (refresh === null) return;
       try {
         await this.call("POST", "/api/token/blacklist/", this.refreshBody(refresh));
       } catch (error) {
@@ -183,7 +185,7 @@ export class KeywardClient {
         if (!(error instanceof AuthenticationError)) failure = error;
       }
     });
-    this.end("logout", true);
+    await this.end("logout", true, true);
     if (failure !== undefined) throw failure;
   }
 
@@ -201,7 +203,7 @@ export class KeywardClient {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ current_password: currentPassword, new_password: newPassword }),
       });
-      this.adopt(pair, this.now(), true);
+      await this.adopt(pair, this.now(), true);
     });
   }
 
@@ -260,9 +262,10 @@ export class KeywardClient {
     await this.locks.request(this.lockName, async () => {
       // New tokens arrived while this call waited (from another tab, or an earlier call).
       if (this.generation !== seen && this.access !== null && !this.isStale()) return;
-      const refresh = this.store.get();
-      if (this.transport === "body" && refresh === null) {
-        this.end("expired", false);
+      // The newest refresh token (or, with cookies, whether there is a session cookie at all).
+      const refresh = await this.store.get();
+      if (refresh === null) {
+        await this.end("expired", false);
         throw new NotAuthenticatedError();
       }
       let pair: TokenAnswer;
@@ -276,12 +279,12 @@ export class KeywardClient {
         // No session to refresh: refused (401), or no cookie at all (400). It is over in every
         // tab.
         if (error instanceof AuthenticationError || error instanceof ValidationError) {
-          this.end("expired", this.access !== null);
+          await this.end("expired", true);
         }
         if (error instanceof ValidationError) throw new NotAuthenticatedError();
         throw error;
       }
-      this.adopt(pair, this.now(), true);
+      await this.adopt(pair, this.now(), true);
       this.emit({ type: "refreshed", by: "this-tab" });
     });
   }
@@ -294,30 +297,33 @@ export class KeywardClient {
     return this.accessTiming === null || this.now() >= this.accessTiming.refreshAt;
   }
 
-  /** Takes new tokens: from keyward (`announce`: store them and tell the other tabs) or from
+  /** Takes new tokens: from keyward (`announce`: store them, then tell the other tabs) or from
    * another tab (which stored them already, when the store is shared). */
-  private adopt(pair: TokenAnswer, receivedAt: number, announce: boolean): void {
+  private async adopt(pair: TokenAnswer, receivedAt: number, announce: boolean): Promise<void> {
     this.access = pair.access;
     this.accessTiming = timing(pair.access, receivedAt, this.margin);
     this.generation += 1;
+    this.schedule();
     const kept = this.transport === "body" ? pair.refresh : COOKIE_SESSION;
-    if (kept !== undefined && (announce || !this.store.shared)) this.store.set(kept);
+    if (kept !== undefined && (announce || !this.store.shared)) await this.store.set(kept);
     if (announce) {
       this.post({ type: "tokens", access: pair.access, refresh: pair.refresh, receivedAt });
     }
-    this.schedule();
   }
 
   /** Drops the session; `announce`: clear the store and tell the other tabs. */
-  private end(reason: "logout" | "expired", announce: boolean): void {
-    const signedIn = this.access !== null;
+  private async end(
+    reason: "logout" | "expired",
+    announce: boolean,
+    signedIn = this.access !== null,
+  ): Promise<void> {
     this.access = null;
     this.accessTiming = null;
     this.generation += 1;
     clearTimeout(this.timer);
-    if (announce || !this.store.shared) this.store.clear();
+    if (announce || !this.store.shared) await this.store.clear();
     if (announce) this.post({ type: "logout" });
-    if (signedIn || announce) this.emit({ type: "signed-out", reason });
+    if (signedIn) this.emit({ type: "signed-out", reason });
   }
 
   private schedule(): void {
@@ -337,12 +343,12 @@ export class KeywardClient {
   private onTabMessage(message: unknown): void {
     if (!isTabMessage(message)) return;
     if (message.type === "logout") {
-      this.end("logout", false);
+      void this.end("logout", false);
       return;
     }
     if (this.accessTiming !== null && message.receivedAt < this.accessTiming.receivedAt) return;
     const signedIn = this.access !== null;
-    this.adopt({ access: message.access, refresh: message.refresh }, message.receivedAt, false);
+    void this.adopt({ access: message.access, refresh: message.refresh }, message.receivedAt, false);
     this.emit(signedIn ? { type: "refreshed", by: "other-tab" } : { type: "signed-in" });
   }
 

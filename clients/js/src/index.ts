@@ -21,7 +21,7 @@ export {
   errorFromResponse,
   type TokenClassMessage,
 } from "./errors.js";
-export { type TokenStore, localStore, memoryStore } from "./storage.js";
+export { type TokenStore, indexedDbStore, localStore, memoryStore } from "./storage.js";
 export {
   type ChannelLike,
   type LockManagerLike,

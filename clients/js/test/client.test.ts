@@ -196,6 +196,36 @@ describe.each(["body", "cookie"] as const)("with the %s transport", (transport) 
     expect(a.events.at(-1)).toEqual({ type: "signed-out", reason: "logout" });
   });
 
+  it("sends nothing at a page load without a session", async () => {
+    const time = clock();
+    const server = new FakeKeyward(time, { transport });
+    const { client } = tab(server, time, { store: sharedStore() });
+    const sent: string[] = [];
+    client.subscribe((event) => {
+      if (event.type === "response") sent.push(event.url);
+    });
+    expect(await client.restore()).toBe(false);
+    await expect(client.me()).rejects.toBeInstanceOf(NotAuthenticatedError);
+    expect(sent).toEqual([]);
+  });
+
+  it("sends no request with the ended session's token once logout has started", async () => {
+    const time = clock();
+    const server = new FakeKeyward(time, { transport });
+    server.addUser("alice", "tangerine-voyage-41");
+    const { client } = tab(server, time, { store: sharedStore() });
+    await client.login("alice", "tangerine-voyage-41");
+    const sent: string[] = [];
+    client.subscribe((event) => {
+      if (event.type === "response") sent.push(`${event.method} ${new URL(event.url).pathname} ${event.status}`);
+    });
+    const logout = client.logout();
+    const during = client.me().catch((e: unknown) => e);
+    await logout;
+    expect(await during).toBeInstanceOf(NotAuthenticatedError);
+    expect(sent).toEqual(["POST /api/token/blacklist/ 200"]);
+  });
+
   it("restores the session of an earlier page load", async () => {
     const time = clock();
     const server = new FakeKeyward(time, { transport });
