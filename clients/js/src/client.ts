@@ -47,7 +47,9 @@ export type KeywardEvent =
   | { type: "signed-in" }
   | { type: "refreshed"; by: "this-tab" | "other-tab" }
   | { type: "signed-out"; reason: "logout" | "expired" }
-  | { type: "response"; method: string; url: string; status: number };
+  | { type: "response"; method: string; url: string; status: number }
+  /** A `401 token_not_valid` answer was followed by a refresh, and the request is sent again. */
+  | { type: "retry"; method: string; url: string };
 
 export interface KeywardOptions {
   /** keyward's address, e.g. `https://auth.example.com` or `http://localhost:8000`. */
@@ -80,6 +82,9 @@ const MAX_DELAY = 2 ** 31 - 1;
 /** What the store holds with the cookie transport: not a token, only "a cookie was set". */
 const COOKIE_SESSION = "cookie";
 
+/** How long logout waits for this tab's requests in flight. */
+const LOGOUT_WAIT = 5000;
+
 /**
  * A keyward session for a browser app. The access token lives in memory; the refresh token in
  * keyward's HttpOnly cookie (cookie transport) or in the {@link TokenStore} (body transport).
@@ -105,6 +110,10 @@ export class KeywardClient {
   /** Bumped whenever the tokens are replaced or dropped. */
   private generation = 0;
   private inflight: Promise<void> | null = null;
+  /** Requests in flight with the access token. */
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Set while logout runs: nothing refreshes meanwhile. */
+  private signingOut = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: KeywardOptions) {
@@ -168,24 +177,31 @@ export class KeywardClient {
     return this.call<User>("POST", "/api/signup/", fields);
   }
 
-  /** Ends the session (`POST /api/token/blacklist/`) in every tab. The local state is dropped
-   * even if keyward cannot be reached (that error is then thrown). */
+  /** Ends the session (`POST /api/token/blacklist/`) in every tab, once this tab's requests in
+   * flight are answered (at most 5 s). The local state is dropped even if keyward cannot be
+   * reached (that error is then thrown). */
   async logout(): Promise<void> {
     let failure: unknown;
-    // No request of this tab goes out with the session's access token from now on.
+    // No request of this tab goes out with the session's tokens from now on.
     this.access = null;
     this.generation += 1;
-    await this.locks.request(this.lockName, async () => {
-      const refresh = await this.store.get();
-      if (refresh === null) return;
-      try {
-        await this.call("POST", "/api/token/blacklist/", this.refreshBody(refresh));
-      } catch (error) {
-        // Already ended (401) is what logout wanted.
-        if (!(error instanceof AuthenticationError)) failure = error;
-      }
-    });
-    await this.end("logout", true, true);
+    this.signingOut = true;
+    try {
+      await settled([...this.pending], LOGOUT_WAIT);
+      await this.locks.request(this.lockName, async () => {
+        const refresh = await this.store.get();
+        if (refresh === null) return;
+        try {
+          await this.call("POST", "/api/token/blacklist/", this.refreshBody(refresh));
+        } catch (error) {
+          // Already ended (401) is what logout wanted.
+          if (!(error instanceof AuthenticationError)) failure = error;
+        }
+      });
+      await this.end("logout", true, true);
+    } finally {
+      this.signingOut = false;
+    }
     if (failure !== undefined) throw failure;
   }
 
@@ -233,6 +249,7 @@ export class KeywardClient {
       if (error instanceof AuthenticationError) return response;
       throw error;
     }
+    this.emit({ type: "retry", method: (init.method ?? "GET").toUpperCase(), url: this.resolve(input) });
     return this.send(input, init, this.access);
   }
 
@@ -259,6 +276,7 @@ export class KeywardClient {
   }
 
   private async refreshOnce(seen: number): Promise<void> {
+    if (this.signingOut) throw new NotAuthenticatedError("signing out");
     await this.locks.request(this.lockName, async () => {
       // New tokens arrived while this call waited (from another tab, or an earlier call).
       if (this.generation !== seen && this.access !== null && !this.isStale()) return;
@@ -382,8 +400,13 @@ export class KeywardClient {
     return (await response.json()) as T;
   }
 
+  /** `input` as a URL: a path is resolved against `baseUrl`. */
+  private resolve(input: string): string {
+    return /^[a-z][a-z0-9+.-]*:/i.test(input) ? input : this.baseUrl + input;
+  }
+
   private async send(input: string, init: RequestInit, access: string | null): Promise<Response> {
-    const url = /^[a-z][a-z0-9+.-]*:/i.test(input) ? input : this.baseUrl + input;
+    const url = this.resolve(input);
     const headers = new Headers(init.headers);
     if (access !== null) headers.set("authorization", `Bearer ${access}`);
     const ours = url.startsWith(`${this.baseUrl}/`);
@@ -391,8 +414,13 @@ export class KeywardClient {
       ours && this.transport === "cookie" ? "include" : init.credentials;
     const method = (init.method ?? "GET").toUpperCase();
     let response: Response;
+    const request = this.http(url, { ...init, headers, credentials });
+    if (access !== null) {
+      this.pending.add(request);
+      void request.catch(() => undefined).finally(() => this.pending.delete(request));
+    }
     try {
-      response = await this.http(url, { ...init, headers, credentials });
+      response = await request;
     } catch (cause) {
       this.emit({ type: "response", method, url, status: 0 });
       throw new NetworkError(cause);
@@ -407,6 +435,17 @@ export class KeywardClient {
 interface TokenAnswer {
   access: string;
   refresh?: string;
+}
+
+/** Waits until every promise has settled, or `ms` has passed. */
+async function settled(promises: Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([Promise.allSettled(promises), timeout]);
+  clearTimeout(timer);
 }
 
 async function isTokenNotValid(response: Response): Promise<boolean> {

@@ -226,6 +226,42 @@ describe.each(["body", "cookie"] as const)("with the %s transport", (transport) 
     expect(sent).toEqual(["POST /api/token/blacklist/ 200"]);
   });
 
+  it("lets this tab's requests in flight finish before logging out", async () => {
+    const time = clock();
+    const server = new FakeKeyward(time, { transport });
+    server.addUser("alice", "tangerine-voyage-41");
+    const { client } = tab(server, time, { store: sharedStore() });
+    await client.login("alice", "tangerine-voyage-41");
+    let release: () => void = () => undefined;
+    server.meGate = new Promise((resolve) => (release = resolve));
+    const call = client.me();
+    const logout = client.logout();
+    await settle();
+    expect(server.handled).toEqual([]);
+    release();
+    await logout;
+    expect(await call).toMatchObject({ username: "alice" });
+    expect(server.handled).toEqual(["GET /api/me/", "POST /api/token/blacklist/"]);
+  });
+
+  it("says when it retries a request after a refresh", async () => {
+    const clientTime = clock();
+    const serverTime = clock();
+    const server = new FakeKeyward(serverTime, { transport, accessLifetime: 60 });
+    server.addUser("alice", "tangerine-voyage-41");
+    const { client } = tab(server, clientTime);
+    const retries: string[] = [];
+    client.subscribe((event) => {
+      if (event.type === "retry") retries.push(`${event.method} ${new URL(event.url).pathname}`);
+    });
+    await client.login("alice", "tangerine-voyage-41");
+    await client.me();
+    expect(retries).toEqual([]);
+    serverTime.advance(61_000);
+    await client.me();
+    expect(retries).toEqual(["GET /api/me/"]);
+  });
+
   it("restores the session of an earlier page load", async () => {
     const time = clock();
     const server = new FakeKeyward(time, { transport });

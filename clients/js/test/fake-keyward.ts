@@ -36,6 +36,10 @@ export class FakeKeyward {
   reuses = 0;
   /** When set, refresh answers wait for it: lets a test hold a refresh in flight. */
   gate: Promise<void> | null = null;
+  /** The same for `GET /api/me/`. */
+  meGate: Promise<void> | null = null;
+  /** The requests handled, in order (`POST /api/token/blacklist/`). */
+  readonly handled: string[] = [];
   private users = new Map<string, { id: number; password: string; email: string }>();
   private next = 1;
 
@@ -72,10 +76,13 @@ export class FakeKeyward {
         return this.refresh(raw);
       }
       case "POST /api/token/blacklist/":
+        this.handled.push(`${method} ${url.pathname}`);
         return this.blacklist(body, init);
       case "POST /api/signup/":
         return this.signup(body);
       case "GET /api/me/":
+        if (this.meGate) await this.meGate;
+        this.handled.push(`${method} ${url.pathname}`);
         return this.me(auth);
       default:
         return json(404, { detail: "Not found." });

@@ -23,13 +23,17 @@ function go(page: Page): void {
 /** What this tab saw: every answer keyward gave, and every refresh. */
 interface Stats {
   requests: number;
+  /** Answers that were not a success (or no answer). */
   failures: number;
+  /** Of those, `401 token_not_valid` answers the client recovered from: it refreshed and sent
+   * the request again (an access token that expired while the request was on its way). */
+  retried: number;
   refreshes: number;
   adopted: number;
   log: string[];
 }
 
-const noStats: Stats = { requests: 0, failures: 0, refreshes: 0, adopted: 0, log: [] };
+const noStats: Stats = { requests: 0, failures: 0, retried: 0, refreshes: 0, adopted: 0, log: [] };
 
 function count(stats: Stats, event: KeywardEvent): Stats {
   const time = new Date().toISOString().slice(11, 23);
@@ -44,6 +48,12 @@ function count(stats: Stats, event: KeywardEvent): Stats {
         log: [`${time} ${event.method} ${path} ${event.status || "network error"}`, ...stats.log].slice(0, 50),
       };
     }
+    case "retry":
+      return {
+        ...stats,
+        retried: stats.retried + 1,
+        log: [`${time} retrying ${event.method} ${new URL(event.url).pathname} after a refresh`, ...stats.log].slice(0, 50),
+      };
     case "refreshed":
       return {
         ...stats,
@@ -246,7 +256,8 @@ function SessionLog({ stats }: { stats: Stats }) {
       <h2>This tab</h2>
       <p>
         Requests <span id="requests">{stats.requests}</span>, failed{" "}
-        <span id="failures">{stats.failures}</span>; refreshes made{" "}
+        <span id="failures">{stats.failures}</span> (recovered by a refresh and a retry:{" "}
+        <span id="retried">{stats.retried}</span>); refreshes made{" "}
         <span id="refreshes">{stats.refreshes}</span>, received from another tab{" "}
         <span id="adopted">{stats.adopted}</span>.
       </p>
