@@ -11,6 +11,7 @@ use figment::providers::{Env, Format, Toml};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+pub mod browser;
 mod describe;
 pub(crate) mod duration;
 mod names;
@@ -192,6 +193,27 @@ pub struct Settings {
     /// 0 keeps them forever.
     #[serde(with = "duration")]
     pub audit_retention: Duration,
+
+    // --- browser apps: CORS and the refresh cookie ---
+    /// Origins (`scheme://host[:port]`, exactly as browsers send them) whose pages may call
+    /// keyward; `["*"]` for any (body transport only). Empty: no CORS headers at all.
+    pub cors_allowed_origins: Vec<String>,
+    /// Methods a cross-origin request may use.
+    pub cors_allowed_methods: Vec<String>,
+    /// Request headers a cross-origin request may send (`auth_header_name` is always added).
+    pub cors_allowed_headers: Vec<String>,
+    /// How long a browser may cache a preflight answer (`Access-Control-Max-Age`).
+    #[serde(with = "duration")]
+    pub cors_max_age: Duration,
+    /// `body` (simplejwt's wire: tokens in the JSON bodies) or `cookie` (the refresh token in
+    /// an HttpOnly cookie limited to the refresh and logout paths).
+    pub token_transport: String,
+    /// The refresh cookie's name.
+    pub refresh_cookie_name: String,
+    /// The refresh cookie's `Secure` attribute; false only for development on loopback.
+    pub refresh_cookie_secure: bool,
+    /// The refresh cookie's `SameSite`: `Strict`, `Lax` or `None`.
+    pub refresh_cookie_samesite: String,
 }
 
 impl Default for Settings {
@@ -260,6 +282,16 @@ impl Default for Settings {
             blacklist_sync_interval: Duration::from_secs(5),
             blacklist_purge_interval: Duration::from_secs(3600),
             audit_retention: Duration::from_secs(90 * 86_400),
+            cors_allowed_origins: Vec::new(),
+            cors_allowed_methods: ["GET", "POST", "PUT", "PATCH", "DELETE"]
+                .map(String::from)
+                .to_vec(),
+            cors_allowed_headers: vec!["Authorization".into(), "Content-Type".into()],
+            cors_max_age: Duration::from_secs(3600),
+            token_transport: "body".into(),
+            refresh_cookie_name: "keyward_refresh".into(),
+            refresh_cookie_secure: true,
+            refresh_cookie_samesite: "Strict".into(),
         }
     }
 }
@@ -433,7 +465,13 @@ impl Settings {
         }
         crate::db::DatabaseUrl::parse(&self.database_url)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        self.browser().map_err(ConfigError::Invalid)?;
         Ok(())
+    }
+
+    /// The CORS and token transport settings, checked.
+    pub fn browser(&self) -> Result<browser::BrowserSettings, String> {
+        browser::read(self)
     }
 
     /// The token types protected routes accept, in order (`auth_token_classes`, or its

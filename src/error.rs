@@ -49,6 +49,9 @@ pub enum ApiError {
     /// 403.
     #[error("permission denied")]
     PermissionDenied(String),
+    /// 403 `{"detail", "code"}` (a refused cross-site request: `csrf_failed`).
+    #[error("forbidden: {detail}")]
+    Forbidden { detail: String, code: &'static str },
     /// 404.
     #[error("not found")]
     NotFound,
@@ -76,6 +79,12 @@ pub enum ApiError {
     /// 503: the database or an actor is unavailable right now.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// `error`'s answer, setting `cookies` too (removing a refused refresh cookie).
+    #[error("{error}")]
+    WithCookies {
+        error: Box<ApiError>,
+        cookies: Vec<actix_web::cookie::Cookie<'static>>,
+    },
     /// 500: a bug; the cause is logged.
     #[error("internal error: {0}")]
     Internal(String),
@@ -120,7 +129,7 @@ impl ResponseError for ApiError {
             | Self::NotAuthenticated
             | Self::InvalidToken(_)
             | Self::NoValidTokenType(_) => StatusCode::UNAUTHORIZED,
-            Self::PermissionDenied(_) => StatusCode::FORBIDDEN,
+            Self::PermissionDenied(_) | Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound | Self::NoMatch(_) | Self::InvalidPage => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -129,10 +138,19 @@ impl ResponseError for ApiError {
             Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::WithCookies { error, .. } => error.status_code(),
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let Self::WithCookies { error, cookies } = self {
+            let mut response = error.error_response();
+            for cookie in cookies {
+                // Cookies built by keyward from checked settings always encode.
+                let _ = response.add_cookie(cookie);
+            }
+            return response;
+        }
         let status = self.status_code();
         match self {
             Self::Unavailable(why) => tracing::warn!(cause = %why, "answering 503"),
@@ -156,6 +174,7 @@ impl ResponseError for ApiError {
                 "messages": messages,
             }),
             Self::PermissionDenied(detail) => json!({ "detail": detail }),
+            Self::Forbidden { detail, code } => json!({ "detail": detail, "code": code }),
             Self::NotFound => json!({ "detail": "Not found." }),
             Self::NoMatch(model) => {
                 json!({ "detail": format!("No {model} matches the given query.") })
@@ -180,6 +199,8 @@ impl ResponseError for ApiError {
             Self::Internal(_) => {
                 json!({ "detail": "A server error occurred.", "code": "server_error" })
             }
+            // Answered above, by the error it carries.
+            Self::WithCookies { .. } => json!({}),
         };
         let mut response = HttpResponse::build(status);
         if let Self::MethodNotAllowed { allow, .. } = self {

@@ -75,6 +75,7 @@ struct Shared {
     locks: web::Data<Addr<LoginLocks>>,
     proxies: web::Data<TrustedProxies>,
     audit: web::Data<Audit>,
+    transport: web::Data<api::Transport>,
     mounts: Mounts,
 }
 
@@ -172,6 +173,9 @@ impl Keyward {
         };
         let proxies = TrustedProxies::parse(&settings.trusted_proxies)
             .map_err(crate::config::ConfigError::Invalid)?;
+        let browser = settings
+            .browser()
+            .map_err(crate::config::ConfigError::Invalid)?;
         let audit = Audit::start(
             pool.clone(),
             clock.clone(),
@@ -209,6 +213,7 @@ impl Keyward {
             locks: web::Data::new(locks),
             proxies: web::Data::new(proxies),
             audit: web::Data::new(audit),
+            transport: web::Data::new(api::Transport::new(&browser)),
             mounts: Mounts {
                 sliding_tokens: settings.sliding_tokens,
                 signup: settings.allow_signup,
@@ -240,7 +245,8 @@ impl Keyward {
             .app_data(s.console)
             .app_data(s.locks)
             .app_data(s.proxies)
-            .app_data(s.audit);
+            .app_data(s.audit)
+            .app_data(s.transport);
     }
 
     /// keyward's own routes (token endpoints, signup, me, admin API, check, health).
@@ -295,6 +301,10 @@ impl Application {
             .local_addr()
             .map_err(|e| StartupError::Other(e.to_string()))?
             .port();
+        let cors = settings
+            .browser()
+            .map_err(crate::config::ConfigError::Invalid)?
+            .cors;
         let keyward = Keyward::start(&settings, clock).await?;
         let pool = keyward.pool();
         let audit = keyward.audit();
@@ -304,6 +314,7 @@ impl Application {
                 .wrap(from_fn(api::add_challenge))
                 .wrap(from_fn(api::request_timeout))
                 .wrap(from_fn(api::access_log))
+                .wrap(api::cors(&cors))
                 .configure(|cfg| keyward.register(cfg))
                 .configure(keyward.api())
                 .configure(admin::config)

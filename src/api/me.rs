@@ -5,9 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::body;
+use super::cookie_transport::Transport;
 use super::endpoint::{Meta, serve};
 use super::fields::{Fields, Trim};
-use super::headers::token_answer;
 use super::issue::Login;
 use super::session_policy::SessionPolicy;
 use super::signup::PasswordRules;
@@ -65,6 +65,7 @@ async fn change_password(
     rules: web::Data<PasswordRules>,
     policy: web::Data<SessionPolicy>,
     audit: web::Data<Audit>,
+    transport: web::Data<Transport>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let data = body::parse(&req, payload).await?;
@@ -116,7 +117,5 @@ async fn change_password(
         now,
     };
     let (refresh, access) = login.pair(&user).await?;
-    Ok(token_answer(
-        json!({ "refresh": refresh.token, "access": access.token }),
-    ))
+    Ok(transport.pair(json!({ "refresh": refresh.token, "access": access.token })))
 }

@@ -4,11 +4,11 @@ use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use super::cookie_transport::{Kind, Presented, Transport};
 use super::endpoint::{Anyone, Meta, serve};
-use super::headers::token_answer;
 use super::issue::{Login, mint_failed, presented_row};
 use super::session_policy::SessionPolicy;
-use super::token::{check_token_user, credentials, ended_at_refresh, presented_token};
+use super::token::{check_token_user, credentials, ended_at_refresh};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::ended_sessions::EndedSessions;
 use crate::actors::revoked::RevokedSet;
@@ -35,11 +35,14 @@ static REFRESH: Meta = Meta {
     allow: "POST, OPTIONS",
 };
 
+/// Where sliding tokens are refreshed (their cookie is limited to it).
+pub(super) const SLIDING_REFRESH_PATH: &str = "/api/token/sliding/refresh/";
+
 pub fn config(cfg: &mut web::ServiceConfig) {
     serve::<Anyone>(cfg, "/api/token/sliding/", &OBTAIN, |r| {
         r.route(web::post().to(obtain))
     });
-    serve::<Anyone>(cfg, "/api/token/sliding/refresh/", &REFRESH, |r| {
+    serve::<Anyone>(cfg, SLIDING_REFRESH_PATH, &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
 }
@@ -54,8 +57,10 @@ async fn obtain(
     codec: web::Data<TokenCodec>,
     policy: web::Data<SessionPolicy>,
     audit: web::Data<Audit>,
+    transport: web::Data<Transport>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
+    transport.check_sign_in(&req)?;
     let now = clock.now();
     let user = credentials(&req, payload, &users, &audit, now, "sliding").await?;
     let login = Login {
@@ -66,7 +71,7 @@ async fn obtain(
         now,
     };
     let token = login.sliding(&user).await?;
-    Ok(token_answer(json!({ "token": token.token })))
+    Ok(transport.sliding(json!({ "token": token.token })))
 }
 
 /// **Permissions:** holder of a sliding token. `POST {"token"}` -> `{"token"}` with the same id
@@ -81,11 +86,14 @@ async fn refresh(
     codec: web::Data<TokenCodec>,
     policy: web::Data<SessionPolicy>,
     audit: web::Data<Audit>,
+    transport: web::Data<Transport>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
     let ts = now.unix_timestamp();
-    let (raw, token) = presented_token(&req, payload, "token", &codec, ts).await?;
+    let Presented { raw, token, .. } = transport
+        .presented(&req, payload, Kind::Sliding, &codec, ts)
+        .await?;
     if revoked.contains(&token.jti) || ended.holds(&token) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
@@ -129,5 +137,5 @@ async fn refresh(
         }
     };
     let renewed = codec.slid(&token, ts, deadline).map_err(mint_failed)?;
-    Ok(token_answer(json!({ "token": renewed.token })))
+    Ok(transport.sliding(json!({ "token": renewed.token })))
 }

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::body;
+use super::cookie_transport::{Kind, Presented, Transport};
 use super::endpoint::{Anyone, Meta, serve};
 use super::fields::{Fields, Trim};
 use super::headers::token_answer;
@@ -62,17 +63,21 @@ static BLACKLIST: Meta = Meta {
     allow: "POST, OPTIONS",
 };
 
+/// Where refresh and logout are served (the refresh cookie is limited to these).
+pub(super) const REFRESH_PATH: &str = "/api/token/refresh/";
+pub(super) const BLACKLIST_PATH: &str = "/api/token/blacklist/";
+
 pub fn config(cfg: &mut web::ServiceConfig) {
     serve::<Anyone>(cfg, "/api/token/", &OBTAIN, |r| {
         r.route(web::post().to(obtain))
     });
-    serve::<Anyone>(cfg, "/api/token/refresh/", &REFRESH, |r| {
+    serve::<Anyone>(cfg, REFRESH_PATH, &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
     serve::<Anyone>(cfg, "/api/token/verify/", &VERIFY, |r| {
         r.route(web::post().to(verify))
     });
-    serve::<Anyone>(cfg, "/api/token/blacklist/", &BLACKLIST, |r| {
+    serve::<Anyone>(cfg, BLACKLIST_PATH, &BLACKLIST, |r| {
         r.route(web::post().to(blacklist))
     });
 }
@@ -110,7 +115,7 @@ pub(super) async fn credentials(
 }
 
 /// The one token field of a body, decoded (signature, times, id) with the clock's `now`.
-pub(super) async fn presented_token(
+async fn presented_token(
     req: &HttpRequest,
     payload: web::Payload,
     field: &str,
@@ -135,8 +140,10 @@ async fn obtain(
     codec: web::Data<TokenCodec>,
     policy: web::Data<SessionPolicy>,
     audit: web::Data<Audit>,
+    transport: web::Data<Transport>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
+    transport.check_sign_in(&req)?;
     let now = clock.now();
     let user = credentials(&req, payload, &users, &audit, now, "token").await?;
     let login = Login {
@@ -147,9 +154,7 @@ async fn obtain(
         now,
     };
     let (refresh, access) = login.pair(&user).await?;
-    Ok(token_answer(
-        json!({ "refresh": refresh.token, "access": access.token }),
-    ))
+    Ok(transport.pair(json!({ "refresh": refresh.token, "access": access.token })))
 }
 
 /// The user checks a refresh (or sliding refresh) makes: the token names a user (a token
@@ -212,24 +217,28 @@ async fn refresh(
     policy: web::Data<SessionPolicy>,
     retries: web::Data<RotationRetries>,
     audit: web::Data<Audit>,
+    transport: web::Data<Transport>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
     let ts = now.unix_timestamp();
-    let (raw, token) = presented_token(&req, payload, "refresh", &codec, ts).await?;
+    let Presented { raw, token, .. } = transport
+        .presented(&req, payload, Kind::Pair, &codec, ts)
+        .await?;
     let Some(session_id) = token.session_id.clone() else {
         if revoked.contains(&token.jti) {
             return Err(ApiError::InvalidToken(TokenError::Blacklisted));
         }
-        return refresh_without_session(&req, &raw, &token, &blacklist, &codec, &rotation, now)
-            .await;
+        let answer =
+            refresh_without_session(&req, &raw, &token, &blacklist, &codec, &rotation, now);
+        return Ok(transport.pair(answer.await?));
     };
     if ended.contains(&session_id) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     if revoked.contains(&token.jti) {
         if let Some(answer) = retries.get(&token.jti, now) {
-            return Ok(token_answer(answer));
+            return Ok(transport.pair(answer));
         }
         if !policy.strict {
             return Err(ApiError::InvalidToken(TokenError::Blacklisted));
@@ -276,16 +285,16 @@ async fn refresh(
                 .access_for(&token.payload, ts, Some(deadline))
                 .map_err(mint_failed)?;
             let Some(next) = successor else {
-                return Ok(token_answer(json!({ "access": access.token })));
+                return Ok(transport.pair(json!({ "access": access.token })));
             };
             let answer = json!({ "access": access.token, "refresh": next.token });
             if let Some(grace) = policy.reuse_interval {
                 retries.keep(&token.jti, answer.clone(), now, now + grace);
             }
-            Ok(token_answer(answer))
+            Ok(transport.pair(answer))
         }
         SessionRefresh::Retry => match retries.wait_for(&token.jti, &clock).await {
-            Some(answer) => Ok(token_answer(answer)),
+            Some(answer) => Ok(transport.pair(answer)),
             None => Err(ApiError::InvalidToken(TokenError::Blacklisted)),
         },
         SessionRefresh::Refused(reason) => {
@@ -338,7 +347,7 @@ async fn refresh_without_session(
     codec: &TokenCodec,
     rotation: &Rotation,
     now: time::OffsetDateTime,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Value, ApiError> {
     let ts = now.unix_timestamp();
     token
         .expect_kind(TokenKind::Refresh)
@@ -349,7 +358,7 @@ async fn refresh_without_session(
         .access_for(&token.payload, ts, None)
         .map_err(mint_failed)?;
     if !rotation.rotate_refresh_tokens {
-        return Ok(token_answer(json!({ "access": access.token })));
+        return Ok(json!({ "access": access.token }));
     }
     let next = codec
         .rotated(&token.payload, &codec.new_id(), ts, None)
@@ -366,9 +375,7 @@ async fn refresh_without_session(
     if outcome == Blacklisting::AlreadyBlacklisted {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
-    Ok(token_answer(
-        json!({ "access": access.token, "refresh": next.token }),
-    ))
+    Ok(json!({ "access": access.token, "refresh": next.token }))
 }
 
 /// **Permissions:** anyone. `POST {"token"}` -> `{}` when the token would be accepted: valid,
@@ -408,22 +415,47 @@ async fn blacklist(
     ended: web::Data<EndedSessions>,
     codec: web::Data<TokenCodec>,
     audit: web::Data<Audit>,
+    transport: web::Data<Transport>,
     clock: web::Data<Clock>,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
-    let (raw, token) =
-        presented_token(&req, payload, "refresh", &codec, now.unix_timestamp()).await?;
-    if revoked.contains(&token.jti) || ended.holds(&token) {
+    let presented = transport
+        .presented(&req, payload, Kind::Pair, &codec, now.unix_timestamp())
+        .await?;
+    let outcome = log_out(
+        &req,
+        &presented,
+        &blacklist,
+        (&revoked, &ended),
+        &codec,
+        &audit,
+        now,
+    );
+    transport.logged_out(&presented, outcome.await)
+}
+
+/// Blacklists the presented refresh token and ends its session.
+async fn log_out(
+    req: &HttpRequest,
+    presented: &Presented,
+    blacklist: &Addr<TokenBlacklist>,
+    (revoked, ended): (&RevokedSet, &EndedSessions),
+    codec: &TokenCodec,
+    audit: &Audit,
+    now: time::OffsetDateTime,
+) -> Result<Value, ApiError> {
+    let (raw, token) = (&presented.raw, &presented.token);
+    if revoked.contains(&token.jti) || ended.holds(token) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     token
         .expect_kind(TokenKind::Refresh)
         .map_err(ApiError::InvalidToken)?;
     let user_id = match token.user_id(codec.names()) {
-        Some(id) => crate::auth::find_user(&req, id).await?.map(|u| u.id),
+        Some(id) => crate::auth::find_user(req, id).await?.map(|u| u.id),
         None => None,
     };
-    let row = presented_row(&raw, &token, user_id, now);
+    let row = presented_row(raw, token, user_id, now);
     let session = token.session_id.clone().map(|id| (id, user_id));
     let outcome = blacklist
         .send(Blacklist {
@@ -437,7 +469,7 @@ async fn blacklist(
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
     if let Some(session) = &token.session_id {
-        let mut event = NewEvent::from_request(&req, EventKind::SessionEnded)
+        let mut event = NewEvent::from_request(req, EventKind::SessionEnded)
             .session(session)
             .detail("logout");
         if let Some(id) = user_id {
@@ -445,5 +477,5 @@ async fn blacklist(
         }
         audit.record(event);
     }
-    Ok(token_answer(json!({})))
+    Ok(json!({}))
 }

@@ -92,20 +92,36 @@ async fn browser(driver: &Driver) -> Client {
 
 /// A headless Chromium session; `logging` sets `goog:loggingPrefs` (to read its console log).
 pub(crate) async fn open_browser(driver: &Driver, logging: Option<serde_json::Value>) -> Client {
+    open_browser_with(driver, logging, &[]).await
+}
+
+/// As [`open_browser`], with more command-line switches for Chromium.
+pub(crate) async fn open_browser_with(
+    driver: &Driver,
+    logging: Option<serde_json::Value>,
+    switches: &[&str],
+) -> Client {
     let profile = driver
         .home
         .path()
         .join(format!("profile-{}", uuid::Uuid::new_v4().simple()));
+    let mut args = vec![
+        "--headless=new".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--no-first-run".into(),
+        "--disable-crash-reporter".into(),
+        "--window-size=1280,900".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    args.extend(switches.iter().map(|s| (*s).to_owned()));
     let caps = json!({
         "browserName": "chrome",
-        "goog:chromeOptions": {
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--disable-crash-reporter", "--window-size=1280,900",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        }
+        "goog:chromeOptions": { "args": args }
     });
     let serde_json::Value::Object(mut caps) = caps else {
         unreachable!()
