@@ -28,8 +28,15 @@ impl EndedSessions {
     /// When the entry for a session ended at `ended_at` may leave: once every token it issued
     /// has expired (never after the session's own deadline).
     pub fn until(&self, ended: &Ended) -> i64 {
-        let ended_at = ended.ended_at.assume_utc().unix_timestamp();
-        let deadline = ended.expires_at.assume_utc().unix_timestamp();
+        self.until_for(
+            ended.ended_at.assume_utc().unix_timestamp(),
+            ended.expires_at.assume_utc().unix_timestamp(),
+        )
+    }
+
+    /// As [`Self::until`], for a session ended at `ended_at` with its deadline at `deadline`
+    /// (epoch seconds).
+    pub fn until_for(&self, ended_at: i64, deadline: i64) -> i64 {
         ended_at.saturating_add(self.token_window).min(deadline)
     }
 

@@ -5,6 +5,7 @@ mod checkpoint;
 mod connection;
 mod error;
 mod health;
+pub mod listener;
 pub mod migrations;
 pub mod models;
 mod pool;

@@ -37,6 +37,7 @@ mod operations;
 mod options_guarded;
 mod permissions_api;
 mod policies;
+mod propagation;
 mod protected;
 mod request_timeout;
 mod revocation_race;

@@ -228,8 +228,10 @@ pub fn blacklist_jti(
     let Some(expires_at) = live else {
         return Ok(None);
     };
-    Ok(blacklist_recorded(conn, jti, now, Cause::Revocation)?.then(|| Revoked {
-        jti: jti.to_owned(),
-        expires_at,
-    }))
+    Ok(
+        blacklist_recorded(conn, jti, now, Cause::Revocation)?.then(|| Revoked {
+            jti: jti.to_owned(),
+            expires_at,
+        }),
+    )
 }
