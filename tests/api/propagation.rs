@@ -8,8 +8,9 @@
 
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl};
 use futures_util::future::join;
+use keyward::db::schema::blacklisted_tokens;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -55,6 +56,8 @@ enum Probe<'a> {
     Check(&'a str, &'a str),
     /// `GET /api/me/` with the access token and `verify` of the refresh token.
     MeAndVerify(&'a str, &'a str),
+    /// `POST /api/token/verify/` of a token.
+    Verify(&'a str),
 }
 
 async fn ask(app: &TestApp, address: &str, probe: Probe<'_>) -> (StatusCode, Value) {
@@ -67,6 +70,10 @@ async fn ask(app: &TestApp, address: &str, probe: Probe<'_>) -> (StatusCode, Val
             .client
             .get(format!("{address}/api/auth/check?permission={permission}"))
             .bearer_auth(access),
+        Probe::Verify(token) => app
+            .client
+            .post(format!("{address}/api/token/verify/"))
+            .json(&json!({ "token": token })),
     };
     let response = request
         .send()
@@ -307,6 +314,39 @@ async fn a_permission_removed_from_a_user_or_a_group_is_enforced_by_the_others_w
     }
     report("a user's permission removed", &mut direct);
     report("a group's permission removed", &mut grouped);
+}
+
+#[actix_web::test]
+async fn a_refresh_token_spent_by_rotation_is_refused_by_the_others_within_100_ms() {
+    let Some((a, others)) = three_instances("rotation").await else {
+        return;
+    };
+    let mut times = Vec::new();
+    for trial in 0..TRIALS {
+        let name = format!("user{trial}");
+        a.create_user(&name);
+        let (refresh, _) = a.login(&name, PASSWORD).await;
+        assert_on_both(&a, &others, Probe::Verify(&refresh), 200).await;
+        let (status, body) = a.refresh(&refresh).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let since = Instant::now();
+        times.extend(on_both(&a, &others, Probe::Verify(&refresh), since, refused).await);
+    }
+    report("a rotation", &mut times);
+    // Announced by A after the commit, not by the database inside every refresh.
+    let rotated: Vec<bool> = a
+        .with_db(|conn| {
+            keyward::with_conn!(conn, c => blacklisted_tokens::table
+            .select(blacklisted_tokens::rotated)
+            .load(c))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rotated, vec![true; TRIALS]);
+    let stats = a
+        .propagation
+        .listener()
+        .unwrap_or_else(|| panic!("A listens"));
+    assert!(stats.published() > 0, "A published the rotations");
 }
 
 /// `/health/ready`'s `propagation`.
