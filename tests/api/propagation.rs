@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl};
 use futures_util::future::join;
 use keyward::db::schema::blacklisted_tokens;
+use keyward::startup::Application;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -474,6 +475,57 @@ async fn a_listener_that_loses_its_connection_polls_meanwhile_then_reconnects_an
         401,
         "C, which never lost its listener, still refuses bob: only a catch-up brings that"
     );
+}
+
+#[actix_web::test]
+async fn the_change_listener_ends_with_its_application() {
+    if !on_postgres() {
+        eprintln!(
+            "*** change listener test not run: it needs PostgreSQL (set TEST_DATABASE_URL) ***"
+        );
+        return;
+    }
+    let a = spawn_app().await;
+    let (settings, clock) = (a.settings.clone(), a.clock.clone());
+    // An application in an actix system of its own, gone when the thread ends.
+    let pid = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = Application::build_with_clock(settings, clock)
+                .await
+                .unwrap_or_else(|e| panic!("application: {e}"));
+            let propagation = app.propagation();
+            actix_web::rt::spawn(app.run_until_stopped());
+            wait_until_listening(&propagation).await;
+            propagation.listener().map_or(0, |l| l.backend_pid())
+        })
+    })
+    .join()
+    .unwrap_or_else(|_| panic!("the application's thread panicked"));
+    assert!(pid > 0);
+
+    let mut admin = PgConnection::establish(&a.settings.database_url)
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let started = Instant::now();
+    loop {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let left: Count = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE pid = {pid}"
+        ))
+        .get_result(&mut admin)
+        .unwrap_or_else(|e| panic!("{e}"));
+        if left.n == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the listener's connection outlived its application by 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn token_payload_jti(token: &str) -> String {
