@@ -103,6 +103,9 @@ impl Keyward {
         let pool = build_pool(&url, settings.database_pool_size, settings.pool_timeouts())
             .map_err(|e| StartupError::Other(e.to_string()))?;
         tracing::info!(database = %url.redacted(), "using database");
+        if let Some(warning) = crate::propagation::sqlite_instances_warning(settings) {
+            tracing::warn!("{warning}");
+        }
 
         let prepared = {
             let (settings, pool, clock) = (settings.clone(), pool.clone(), clock.clone());

@@ -3,6 +3,7 @@
 
 mod checkpoint;
 mod connection;
+pub mod connection_limit;
 mod error;
 mod health;
 pub mod listener;

@@ -14,6 +14,10 @@
 pub mod applier;
 pub mod notice;
 
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::db::DatabaseUrl;
 use crate::db::listener::{Listener, ListenerStats};
 
 /// How this instance learns of changes made by others.
@@ -42,5 +46,59 @@ impl Propagation {
             Self::SingleInstance => None,
             Self::Notifications(listener) => Some(listener.stats()),
         }
+    }
+}
+
+/// The warning for a SQLite deployment declared to have several instances (`instances`):
+/// they would not see each other's changes at once, only within the polling bounds.
+pub fn sqlite_instances_warning(settings: &Settings) -> Option<String> {
+    let sqlite = matches!(
+        DatabaseUrl::parse(&settings.database_url),
+        Ok(DatabaseUrl::Sqlite(_))
+    );
+    (sqlite && settings.instances > 1).then(|| {
+        format!(
+            "instances = {}, but a SQLite database serves one keyward process: the others \
+             would learn of revocations only every blacklist_sync_interval ({}) and of user \
+             changes only when user_cache_ttl ({}) runs out, and all would queue on one file \
+             lock; run several instances on PostgreSQL",
+            settings.instances,
+            seconds(settings.blacklist_sync_interval),
+            seconds(settings.user_cache_ttl),
+        )
+    })
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{}s", d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sqlite_with_several_instances_is_warned_of() {
+        let settings = |url: &str, instances| Settings {
+            database_url: url.into(),
+            instances,
+            ..Settings::default()
+        };
+        let warning = sqlite_instances_warning(&settings("sqlite://k.db", 2));
+        assert!(
+            warning
+                .as_deref()
+                .is_some_and(|w| w.starts_with("instances = 2")
+                    && w.contains("blacklist_sync_interval (5s)")),
+            "{warning:?}"
+        );
+        assert_eq!(
+            sqlite_instances_warning(&settings("sqlite://k.db", 1)),
+            None
+        );
+        assert_eq!(
+            sqlite_instances_warning(&settings("postgres://h/k", 4)),
+            None
+        );
     }
 }

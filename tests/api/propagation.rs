@@ -15,6 +15,7 @@ use keyward::startup::Application;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::cli::Sandbox;
 use crate::console_client::{ConsoleClient, superuser, token_id};
 use crate::helpers::{
     Instance, PASSWORD, TestApp, another_instance, json_of, on_postgres, spawn_app,
@@ -526,6 +527,49 @@ async fn the_change_listener_ends_with_its_application() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[actix_web::test]
+async fn check_counts_every_instances_pool_and_change_listener_against_max_connections() {
+    if !on_postgres() {
+        eprintln!(
+            "*** connection budget test not run: it needs PostgreSQL (set TEST_DATABASE_URL) ***"
+        );
+        return;
+    }
+    let a = spawn_app().await;
+    let sandbox = Sandbox::new();
+    let check = |instances: &str| {
+        sandbox.run(
+            &["check"],
+            &[
+                ("KEYWARD_DATABASE_URL", &a.settings.database_url),
+                ("KEYWARD_INSTANCES", instances),
+                ("KEYWARD_DATABASE_POOL_SIZE", "16"),
+            ],
+            None,
+        )
+    };
+    let run = check("2");
+    assert!(run.success, "{run}");
+    assert!(
+        run.stdout.contains(
+            "connections: ok (2 instance(s) x (database_pool_size 16 + 1 change listener) \
+             = 34 connections, the server accepts"
+        ),
+        "{run}"
+    );
+    let run = check("1000");
+    assert!(run.success, "a warning, not an error: {run}");
+    assert!(
+        run.stdout
+            .contains("connections: warning: 1000 instance(s)")
+            && run.stdout.contains("= 17000 connections")
+            && run
+                .stdout
+                .contains("keyward check: no problems found, 1 warning(s)"),
+        "{run}"
+    );
 }
 
 fn token_payload_jti(token: &str) -> String {
