@@ -81,7 +81,8 @@ pub struct Settings {
     /// match case-insensitively and must be unique among users.
     pub login_fields: Vec<String>,
     /// How long a user's state (flags, stamp, permissions) is trusted from memory before it is
-    /// read again; writes through this server invalidate it at once.
+    /// read again; writes through this server invalidate it at once, and on PostgreSQL those
+    /// of other instances as soon as they are announced (this bounds the rest).
     #[serde(with = "duration")]
     pub user_cache_ttl: Duration,
 
@@ -184,7 +185,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<String>,
 
     // --- revocation list ---
-    /// How often revocations made by other keyward instances are read from the database.
+    /// How often revocations made by other keyward instances are read from the database: the
+    /// bound whenever their announcements cannot arrive (on PostgreSQL they arrive at once).
     #[serde(with = "duration")]
     pub blacklist_sync_interval: Duration,
     /// How often expired entries leave the in-memory revocation list.

@@ -1,7 +1,7 @@
 //! The actors behind the handlers: the user manager (blocking user work: diesel and bcrypt),
 //! the token store (blocking token writes), the token blacklist (the in-memory revocation
-//! list, kept in step with the database on timers) and the console's view of the sign-in
-//! locks. Handlers reach them only by messages.
+//! list, kept in step with the database by what other instances announce and on timers) and
+//! the console's view of the sign-in locks. Handlers reach them only by messages.
 
 pub mod announced;
 pub mod ended_sessions;

@@ -6,6 +6,7 @@
 //! connection reconnects and catches up on what it missed, and `/health/ready` says `polling`
 //! meanwhile. PostgreSQL only: a SQLite database serves a single instance.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl};
@@ -31,8 +32,42 @@ const GIVE_UP: Duration = Duration::from_secs(2);
 /// Between two probes of one instance.
 const PROBE_PAUSE: Duration = Duration::from_millis(1);
 
-/// A (the app the changes go through) and B and C, all listening; `None` on SQLite.
-async fn three_instances(kind: &str) -> Option<(TestApp, [Instance; 2])> {
+/// Whether a test that starts three instances is running: they run one at a time, since two at
+/// once would time each other's load.
+static BUSY: AtomicBool = AtomicBool::new(false);
+
+/// The turn of one such test, given back when dropped (a failing test too).
+struct Turn;
+
+impl Turn {
+    async fn take() -> Self {
+        while BUSY
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        Self
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        BUSY.store(false, Ordering::Release);
+    }
+}
+
+/// Three instances on one database.
+struct Three {
+    /// The app the changes go through.
+    a: TestApp,
+    /// B and C.
+    others: [Instance; 2],
+    _turn: Turn,
+}
+
+/// A, B and C, all listening, once it is this test's turn; `None` on SQLite.
+async fn three_instances(kind: &str) -> Option<Three> {
     if !on_postgres() {
         eprintln!(
             "*** propagation test ({kind}) not run: several instances need PostgreSQL \
@@ -40,13 +75,18 @@ async fn three_instances(kind: &str) -> Option<(TestApp, [Instance; 2])> {
         );
         return None;
     }
+    let turn = Turn::take().await;
     let a = spawn_app().await;
     let others = [another_instance(&a).await, another_instance(&a).await];
     wait_until_listening(&a.propagation).await;
     for other in &others {
         wait_until_listening(&other.propagation).await;
     }
-    Some((a, others))
+    Some(Three {
+        a,
+        others,
+        _turn: turn,
+    })
 }
 
 /// What B and C are asked until they enforce a change.
@@ -188,7 +228,7 @@ async fn root(a: &TestApp) -> String {
 
 #[actix_web::test]
 async fn a_logout_on_one_instance_is_enforced_by_the_others_within_100_ms() {
-    let Some((a, others)) = three_instances("logout").await else {
+    let Some(Three { a, others, _turn }) = three_instances("logout").await else {
         return;
     };
     let mut times = Vec::new();
@@ -207,7 +247,7 @@ async fn a_logout_on_one_instance_is_enforced_by_the_others_within_100_ms() {
 #[actix_web::test]
 async fn an_administrators_revocation_is_enforced_by_the_others_within_100_ms_and_so_is_its_lifting()
  {
-    let Some((a, others)) = three_instances("revocation").await else {
+    let Some(Three { a, others, _turn }) = three_instances("revocation").await else {
         return;
     };
     superuser(&a, "root");
@@ -242,7 +282,7 @@ async fn an_administrators_revocation_is_enforced_by_the_others_within_100_ms_an
 
 #[actix_web::test]
 async fn a_deactivation_is_enforced_by_the_others_within_100_ms() {
-    let Some((a, others)) = three_instances("deactivation").await else {
+    let Some(Three { a, others, _turn }) = three_instances("deactivation").await else {
         return;
     };
     let admin = root(&a).await;
@@ -271,7 +311,7 @@ async fn a_deactivation_is_enforced_by_the_others_within_100_ms() {
 
 #[actix_web::test]
 async fn a_permission_removed_from_a_user_or_a_group_is_enforced_by_the_others_within_100_ms() {
-    let Some((a, others)) = three_instances("permission removal").await else {
+    let Some(Three { a, others, _turn }) = three_instances("permission removal").await else {
         return;
     };
     let admin = root(&a).await;
@@ -320,7 +360,7 @@ async fn a_permission_removed_from_a_user_or_a_group_is_enforced_by_the_others_w
 
 #[actix_web::test]
 async fn a_refresh_token_spent_by_rotation_is_refused_by_the_others_within_100_ms() {
-    let Some((a, others)) = three_instances("rotation").await else {
+    let Some(Three { a, others, _turn }) = three_instances("rotation").await else {
         return;
     };
     let mut times = Vec::new();
@@ -379,7 +419,7 @@ fn unheard(app: &TestApp, sql: &str) {
 
 #[actix_web::test]
 async fn a_listener_that_loses_its_connection_polls_meanwhile_then_reconnects_and_catches_up() {
-    let Some((a, others)) = three_instances("reconnection").await else {
+    let Some(Three { a, others, _turn }) = three_instances("reconnection").await else {
         return;
     };
     let b = &others[0];
