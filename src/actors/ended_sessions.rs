@@ -49,13 +49,6 @@ impl EndedSessions {
             .is_some_and(|id| self.ids.contains(id))
     }
 
-    /// Remembers sessions the database has ended.
-    pub fn remember(&self, ended: &[Ended]) {
-        for session in ended {
-            self.ids.insert(&session.id, self.until(session));
-        }
-    }
-
     /// The oldest end an entry can still need: sessions ended before it are not loaded.
     pub fn window(&self) -> std::time::Duration {
         std::time::Duration::from_secs(u64::try_from(self.token_window).unwrap_or(0))
@@ -89,7 +82,7 @@ mod tests {
     fn an_entry_lasts_as_long_as_a_token_of_the_session_can() {
         let set = EndedSessions::new(std::time::Duration::from_secs(300), 0);
         let session = ended(datetime!(2026-12-04 12:00), datetime!(2026-12-31 0:00));
-        set.remember(std::slice::from_ref(&session));
+        set.insert(&session.id, set.until(&session));
         let ended_at = datetime!(2026-12-04 12:00).assume_utc().unix_timestamp();
         assert_eq!(set.until(&session), ended_at + 300);
         assert!(set.contains(&session.id));

@@ -32,16 +32,13 @@ impl Lists {
     /// Adds what the database has revoked, but for the ids in `lifted` (revocations lifted
     /// since the rows were read).
     pub fn remember_except(&self, revocations: &Revocations, lifted: &HashSet<IdKey>) {
-        for row in &revocations.tokens {
-            if !lifted.contains(&key(&row.jti)) {
-                self.revoked
-                    .insert(&row.jti, row.expires_at.assume_utc().unix_timestamp());
-            }
+        let kept = |id: &str| lifted.is_empty() || !lifted.contains(&key(id));
+        for row in revocations.tokens.iter().filter(|row| kept(&row.jti)) {
+            self.revoked
+                .insert(&row.jti, row.expires_at.assume_utc().unix_timestamp());
         }
-        for session in &revocations.sessions {
-            if !lifted.contains(&key(&session.id)) {
-                self.ended.insert(&session.id, self.ended.until(session));
-            }
+        for session in revocations.sessions.iter().filter(|s| kept(&s.id)) {
+            self.ended.insert(&session.id, self.ended.until(session));
         }
     }
 
