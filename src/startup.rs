@@ -196,6 +196,10 @@ impl Keyward {
                 Propagation::Notifications(listener)
             }
         };
+        // Not up in time (the listener says why), the instance serves with polling meanwhile.
+        propagation
+            .wait_until_listening(settings.database_connect_timeout)
+            .await;
 
         let sessions = {
             let pool = pool.clone();

@@ -29,7 +29,7 @@ pub const CHANNEL: &str = "keyward";
 pub const APPLICATION_NAME: &str = "keyward-listener";
 
 /// How long the thread sleeps between two drains: the most a notification waits to be read.
-const TICK: Duration = Duration::from_millis(2);
+const TICK: Duration = Duration::from_millis(5);
 
 /// After this long without a notification, a cheap query checks that the server still answers.
 const PING_AFTER: Duration = Duration::from_secs(3);

@@ -40,6 +40,23 @@ impl Propagation {
         }
     }
 
+    /// Waits, at most `bound`, until the listener is up (at once on SQLite); whether it is.
+    /// An instance that serves before its listener's first catch-up would see the users it
+    /// cached meanwhile dropped by it.
+    pub async fn wait_until_listening(&self, bound: Duration) -> bool {
+        let Some(stats) = self.listener() else {
+            return true;
+        };
+        let started = std::time::Instant::now();
+        while !stats.is_listening() {
+            if started.elapsed() >= bound {
+                return false;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+
     /// The listener's state and counters, on PostgreSQL.
     pub fn listener(&self) -> Option<&ListenerStats> {
         match self {
