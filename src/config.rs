@@ -58,6 +58,10 @@ pub struct Settings {
     /// `busy_timeout`); a call with no answer half a second past it is given up client-side.
     #[serde(with = "duration")]
     pub database_statement_timeout: Duration,
+    /// How many keyward processes share the database. Nothing but `keyward check` (and a
+    /// warning at start) reads it: more than one on SQLite is a warning, and on PostgreSQL
+    /// the server's `max_connections` must hold every instance's pool and change listener.
+    pub instances: u32,
 
     // --- passwords and users ---
     /// bcrypt cost (4..=31); each step doubles the work.
@@ -78,7 +82,8 @@ pub struct Settings {
     /// match case-insensitively and must be unique among users.
     pub login_fields: Vec<String>,
     /// How long a user's state (flags, stamp, permissions) is trusted from memory before it is
-    /// read again; writes through this server invalidate it at once.
+    /// read again; writes through this server invalidate it at once, and on PostgreSQL those
+    /// of other instances as soon as they are announced (this bounds the rest).
     #[serde(with = "duration")]
     pub user_cache_ttl: Duration,
 
@@ -181,7 +186,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<String>,
 
     // --- revocation list ---
-    /// How often revocations made by other keyward instances are read from the database.
+    /// How often revocations made by other keyward instances are read from the database: the
+    /// bound whenever their announcements cannot arrive (on PostgreSQL they arrive at once).
     #[serde(with = "duration")]
     pub blacklist_sync_interval: Duration,
     /// How often expired entries leave the in-memory revocation list.
@@ -229,6 +235,7 @@ impl Default for Settings {
             database_connect_timeout: Duration::from_secs(5),
             database_wait_timeout: Duration::from_secs(2),
             database_statement_timeout: Duration::from_secs(3),
+            instances: 1,
             bcrypt_cost: 12,
             user_manager_threads: 0,
             token_store_threads: 0,
@@ -463,6 +470,9 @@ impl Settings {
         if self.database_pool_size == 0 {
             return invalid("database_pool_size must be at least 1".into());
         }
+        if self.instances == 0 {
+            return invalid("instances must be at least 1".into());
+        }
         crate::db::DatabaseUrl::parse(&self.database_url)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         self.browser().map_err(ConfigError::Invalid)?;
@@ -503,6 +513,11 @@ impl Settings {
     /// lifetime, plus the leeway. Ended sessions are remembered this long.
     pub fn session_token_window(&self) -> Duration {
         self.access_token_lifetime.max(self.sliding_token_lifetime) + self.leeway
+    }
+
+    /// The PostgreSQL connections one instance may hold: its pool and its change listener.
+    pub fn connections_per_instance(&self) -> u32 {
+        self.database_pool_size.saturating_add(1)
     }
 
     /// Token store threads on PostgreSQL, resolving 0.

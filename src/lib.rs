@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod jwt;
 pub mod prepare;
+pub mod propagation;
 pub mod startup;
 pub mod superuser;
 pub mod telemetry;

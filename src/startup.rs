@@ -12,6 +12,7 @@ use actix_web::{App, HttpServer, web};
 use crate::actors::ended_sessions::EndedSessions;
 use crate::actors::login_locks::LoginLocks;
 use crate::actors::revoked::RevokedSet;
+use crate::actors::rotated_tokens::RotatedTokens;
 use crate::actors::session_store::SessionStore;
 use crate::actors::token_blacklist::{Remember, TokenBlacklist};
 use crate::actors::token_store::TokenStore;
@@ -25,9 +26,12 @@ use crate::auth::{AuthSettings, PasswordHasher, UserCache};
 use crate::client::TrustedProxies;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::listener::Listener;
 use crate::db::{DatabaseUrl, DbError, DbPool, build_pool, checkpoint};
 use crate::jwt::TokenCodec;
 use crate::prepare::{Prepared, prepare};
+use crate::propagation::Propagation;
+use crate::propagation::applier::Applier;
 
 /// A bound, not yet running server.
 pub struct Application {
@@ -35,6 +39,7 @@ pub struct Application {
     port: u16,
     pool: DbPool,
     audit: Audit,
+    propagation: Propagation,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +81,7 @@ struct Shared {
     proxies: web::Data<TrustedProxies>,
     audit: web::Data<Audit>,
     transport: web::Data<api::Transport>,
+    propagation: web::Data<Propagation>,
     mounts: Mounts,
 }
 
@@ -98,6 +104,9 @@ impl Keyward {
         let pool = build_pool(&url, settings.database_pool_size, settings.pool_timeouts())
             .map_err(|e| StartupError::Other(e.to_string()))?;
         tracing::info!(database = %url.redacted(), "using database");
+        if let Some(warning) = crate::propagation::sqlite_instances_warning(settings) {
+            tracing::warn!("{warning}");
+        }
 
         let prepared = {
             let (settings, pool, clock) = (settings.clone(), pool.clone(), clock.clone());
@@ -145,6 +154,11 @@ impl Keyward {
             let pool = pool.clone();
             SyncArbiter::start(threads, move || TokenStore::new(pool.clone()))
         };
+        // On PostgreSQL the spent tokens of rotations wait here to be announced.
+        let rotated = match url {
+            DatabaseUrl::Sqlite(_) => None,
+            DatabaseUrl::Postgres(_) => Some(Arc::new(RotatedTokens::default())),
+        };
         let blacklist = TokenBlacklist::new(
             lists.clone(),
             (start_store(store_threads), start_store(1)),
@@ -154,7 +168,11 @@ impl Keyward {
                 settings.blacklist_purge_interval,
             ),
             loaded_at,
-        )
+        );
+        let blacklist = match &rotated {
+            Some(queue) => blacklist.announcing_rotations(Arc::clone(queue)),
+            None => blacklist,
+        }
         .start();
         // Wait for the actor to run `started` (its timers need the running system): an actor
         // still unstarted when the system goes down would start, and panic, while dropped.
@@ -162,6 +180,27 @@ impl Keyward {
             .send(Remember(Default::default()))
             .await
             .map_err(|e| StartupError::Other(e.to_string()))?;
+
+        let propagation = match rotated {
+            None => Propagation::SingleInstance,
+            Some(rotated) => {
+                let applier = Applier {
+                    blacklist: blacklist.clone(),
+                    cache: Arc::clone(&cache),
+                    lists: lists.clone(),
+                    rotated,
+                    clock: clock.clone(),
+                };
+                let listener = Listener::start(pool.connector(), applier).map_err(|e| {
+                    StartupError::Other(format!("cannot start the change listener: {e}"))
+                })?;
+                Propagation::Notifications(listener)
+            }
+        };
+        // Not up in time (the listener says why), the instance serves with polling meanwhile.
+        propagation
+            .wait_until_listening(settings.database_connect_timeout)
+            .await;
 
         let sessions = {
             let pool = pool.clone();
@@ -214,6 +253,7 @@ impl Keyward {
             proxies: web::Data::new(proxies),
             audit: web::Data::new(audit),
             transport: web::Data::new(api::Transport::new(&browser)),
+            propagation: web::Data::new(propagation),
             mounts: Mounts {
                 sliding_tokens: settings.sliding_tokens,
                 signup: settings.allow_signup,
@@ -246,7 +286,8 @@ impl Keyward {
             .app_data(s.locks)
             .app_data(s.proxies)
             .app_data(s.audit)
-            .app_data(s.transport);
+            .app_data(s.transport)
+            .app_data(s.propagation);
     }
 
     /// keyward's own routes (token endpoints, signup, me, admin API, check, health).
@@ -261,6 +302,11 @@ impl Keyward {
     /// The audit log, to record events of a downstream application's own.
     pub fn audit(&self) -> Audit {
         self.shared.audit.get_ref().clone()
+    }
+
+    /// How this instance learns of other instances' changes, with the listener's counters.
+    pub fn propagation(&self) -> Propagation {
+        self.shared.propagation.get_ref().clone()
     }
 
     /// Call once the server has stopped: writes the audit events still pending (best
@@ -308,6 +354,7 @@ impl Application {
         let keyward = Keyward::start(&settings, clock).await?;
         let pool = keyward.pool();
         let audit = keyward.audit();
+        let propagation = keyward.propagation();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(api::nosniff())
@@ -333,6 +380,7 @@ impl Application {
             port,
             pool,
             audit,
+            propagation,
         })
     }
 
@@ -350,12 +398,18 @@ impl Application {
         self.audit.clone()
     }
 
+    /// How the server learns of other instances' changes, with the listener's counters.
+    pub fn propagation(&self) -> Propagation {
+        self.propagation.clone()
+    }
+
     /// Serves until the server is stopped (SIGINT, SIGTERM), then writes the audit events
     /// still pending, checkpoints SQLite's write-ahead log into the database file and closes
     /// the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;
         let (pool, audit) = (self.pool, self.audit);
+        drop(self.propagation);
         let closed = web::block(move || {
             close_audit(&audit);
             let checkpointed = checkpoint(&pool);

@@ -28,8 +28,15 @@ impl EndedSessions {
     /// When the entry for a session ended at `ended_at` may leave: once every token it issued
     /// has expired (never after the session's own deadline).
     pub fn until(&self, ended: &Ended) -> i64 {
-        let ended_at = ended.ended_at.assume_utc().unix_timestamp();
-        let deadline = ended.expires_at.assume_utc().unix_timestamp();
+        self.until_for(
+            ended.ended_at.assume_utc().unix_timestamp(),
+            ended.expires_at.assume_utc().unix_timestamp(),
+        )
+    }
+
+    /// As [`Self::until`], for a session ended at `ended_at` with its deadline at `deadline`
+    /// (epoch seconds).
+    pub fn until_for(&self, ended_at: i64, deadline: i64) -> i64 {
         ended_at.saturating_add(self.token_window).min(deadline)
     }
 
@@ -40,13 +47,6 @@ impl EndedSessions {
             .session_id
             .as_deref()
             .is_some_and(|id| self.ids.contains(id))
-    }
-
-    /// Remembers sessions the database has ended.
-    pub fn remember(&self, ended: &[Ended]) {
-        for session in ended {
-            self.ids.insert(&session.id, self.until(session));
-        }
     }
 
     /// The oldest end an entry can still need: sessions ended before it are not loaded.
@@ -82,7 +82,7 @@ mod tests {
     fn an_entry_lasts_as_long_as_a_token_of_the_session_can() {
         let set = EndedSessions::new(std::time::Duration::from_secs(300), 0);
         let session = ended(datetime!(2026-12-04 12:00), datetime!(2026-12-31 0:00));
-        set.remember(std::slice::from_ref(&session));
+        set.insert(&session.id, set.until(&session));
         let ended_at = datetime!(2026-12-04 12:00).assume_utc().unix_timestamp();
         assert_eq!(set.until(&session), ended_at + 300);
         assert!(set.contains(&session.id));

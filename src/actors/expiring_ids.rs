@@ -2,15 +2,21 @@
 //! 20 bytes an entry. keyward's ids (jtis, session ids) are 32 hex digits and are stored as
 //! their 16 bytes; any other id is hashed down to 16 bytes.
 
+use std::collections::HashSet;
+
 use dashmap::DashMap;
 use sha2::{Digest, Sha256};
 
+/// An id as the set keeps it.
+pub type IdKey = [u8; 16];
+
 #[derive(Debug, Default)]
 pub struct ExpiringIds {
-    ids: DashMap<[u8; 16], u32>,
+    ids: DashMap<IdKey, u32>,
 }
 
-fn key(id: &str) -> [u8; 16] {
+/// The key the set keeps for `id`.
+pub fn key(id: &str) -> IdKey {
     let mut out = [0u8; 16];
     if id.len() == 32 && hex::decode_to_slice(id, &mut out).is_ok() {
         return out;
@@ -46,6 +52,15 @@ impl ExpiringIds {
 
     pub fn remove(&self, id: &str) {
         self.ids.remove(&key(id));
+    }
+
+    pub fn remove_key(&self, key: &IdKey) {
+        self.ids.remove(key);
+    }
+
+    /// Every key held now (a copy, to compare with what the database holds).
+    pub fn keys(&self) -> HashSet<IdKey> {
+        self.ids.iter().map(|entry| *entry.key()).collect()
     }
 
     /// Drops entries that expired before `now`; returns how many.

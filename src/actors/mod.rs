@@ -1,14 +1,17 @@
 //! The actors behind the handlers: the user manager (blocking user work: diesel and bcrypt),
 //! the token store (blocking token writes), the token blacklist (the in-memory revocation
-//! list, kept in step with the database on timers) and the console's view of the sign-in
-//! locks. Handlers reach them only by messages.
+//! list, kept in step with the database by what other instances announce and on timers) and
+//! the console's view of the sign-in locks. Handlers reach them only by messages.
 
+pub mod announced;
 pub mod ended_sessions;
 pub mod event_log;
 pub mod expiring_ids;
 pub mod group_admin;
 pub mod login_locks;
+pub mod revocation_lists;
 pub mod revoked;
+pub mod rotated_tokens;
 pub mod session_admin;
 pub mod session_store;
 pub mod sign_in;

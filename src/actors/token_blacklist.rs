@@ -1,9 +1,12 @@
-//! The token blacklist: owns the in-memory revocation list and the list of ended sessions. It writes through the token store
-//! first and updates memory only after the database committed; it reads revocations made by
-//! other instances on a timer and purges expired entries on another. Its handlers never wait:
-//! each hands back a future, so a slow database delays only the requests that need it, and the
-//! background sync runs on a store thread of its own.
+//! The token blacklist: owns the in-memory revocation list and the list of ended sessions. It
+//! writes through the token store first and updates memory only after the database committed;
+//! it applies what other instances announce (see [`super::announced`]), reads revocations from
+//! the database on a timer (the bound when announcements cannot arrive) and purges expired
+//! entries on another. Its handlers never wait: each hands back a future, so a slow database
+//! delays only the requests that need it, and the background sync runs on a store thread of
+//! its own.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +14,9 @@ use actix::prelude::*;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use super::ASK_TIMEOUT;
-use super::ended_sessions::EndedSessions;
-use super::revoked::RevokedSet;
+use super::expiring_ids::{IdKey, key};
+pub use super::revocation_lists::{ListKeys, Lists};
+use super::rotated_tokens::RotatedTokens;
 use super::token_store::{
     BlacklistToken, EndSessions, LoadRevoked, RefreshSession, RevokeIds, RotateRefresh,
     SessionRefresh, StartSession, TokenStore, UnrevokeId,
@@ -22,31 +26,18 @@ use crate::db::models::revocation::Revocations;
 use crate::db::models::token::{Blacklisting, NewOutstanding};
 use crate::db::{DbError, stored_time};
 
-/// The in-memory lists request handlers read.
-#[derive(Clone)]
-pub struct Lists {
-    pub revoked: Arc<RevokedSet>,
-    pub ended: Arc<EndedSessions>,
-}
-
-impl Lists {
-    /// Adds what the database has revoked.
-    pub fn remember(&self, revocations: &Revocations) {
-        for row in &revocations.tokens {
-            self.revoked
-                .insert(&row.jti, row.expires_at.assume_utc().unix_timestamp());
-        }
-        self.ended.remember(&revocations.sessions);
-    }
-}
-
 pub struct TokenBlacklist {
-    lists: Lists,
+    pub(super) lists: Lists,
     store: Addr<TokenStore>,
     /// The store thread for the background sync, apart from the request path's threads.
     sync_store: Addr<TokenStore>,
     /// Whether a sync is under way (a slow one is never overlapped by the next).
     syncing: bool,
+    /// Revocations lifted while a sync is under way: its rows, read before, must not add them
+    /// back.
+    pub(super) lifted: HashSet<IdKey>,
+    /// Where rotated tokens wait to be announced to other instances (none on SQLite).
+    rotated: Option<Arc<RotatedTokens>>,
     clock: Clock,
     sync_interval: Duration,
     purge_interval: Duration,
@@ -68,10 +59,40 @@ impl TokenBlacklist {
             store,
             sync_store,
             syncing: false,
+            lifted: HashSet::new(),
+            rotated: None,
             clock,
             sync_interval: intervals.0,
             purge_interval: intervals.1,
             synced_at: loaded_at,
+        }
+    }
+
+    /// Queues the spent tokens of this instance's rotations for announcement.
+    pub fn announcing_rotations(mut self, queue: Arc<RotatedTokens>) -> Self {
+        self.rotated = Some(queue);
+        self
+    }
+
+    /// Forgets a token's lifted revocation, so that no sync under way brings it back.
+    pub(super) fn lift(&mut self, jti: &str) {
+        self.lists.revoked.remove(jti);
+        self.keep_lifted(jti);
+    }
+
+    /// Forgets the end of a reopened session, so that no sync under way brings it back.
+    pub(super) fn reopen(&mut self, session: &str) {
+        self.lists.ended.remove(session);
+        self.keep_lifted(session);
+    }
+
+    pub(super) fn is_syncing(&self) -> bool {
+        self.syncing
+    }
+
+    fn keep_lifted(&mut self, id: &str) {
+        if self.syncing {
+            self.lifted.insert(key(id));
         }
     }
 
@@ -94,9 +115,10 @@ impl TokenBlacklist {
             .into_actor(self)
             .map(move |result, act, _| {
                 act.syncing = false;
+                let lifted = std::mem::take(&mut act.lifted);
                 match result {
                     Ok(Ok(rows)) => {
-                        act.lists.remember(&rows);
+                        act.lists.remember_except(&rows, &lifted);
                         act.synced_at = started;
                     }
                     Ok(Err(err)) => {
@@ -164,10 +186,18 @@ impl Handler<Refresh> for TokenBlacklist {
 
     fn handle(&mut self, msg: Refresh, _: &mut Self::Context) -> Self::Result {
         let lists = self.lists.clone();
+        let rotated = self.rotated.clone();
+        let at = msg.0.now.assume_utc();
         let request = self.store.send(msg.0).timeout(ASK_TIMEOUT);
         Box::pin(async move {
             let (outcome, revocations) = flatten(request.await)?;
             lists.remember(&revocations);
+            // The spent token of a rotation; a session's end is announced by the database.
+            if let (SessionRefresh::Advanced { .. }, Some(queue)) = (&outcome, rotated) {
+                for token in &revocations.tokens {
+                    queue.push(&token.jti, unix(token.expires_at), at);
+                }
+            }
             Ok(outcome)
         })
     }
@@ -241,6 +271,8 @@ impl Handler<Rotate> for TokenBlacklist {
 
     fn handle(&mut self, msg: Rotate, _: &mut Self::Context) -> Self::Result {
         let revoked = Arc::clone(&self.lists.revoked);
+        let rotated = self.rotated.clone();
+        let at = msg.at.assume_utc();
         let (jti, exp, blacklist_old) = (
             msg.old.jti.clone(),
             unix(msg.old.expires_at),
@@ -259,6 +291,9 @@ impl Handler<Rotate> for TokenBlacklist {
             let outcome = flatten(request.await)?;
             if blacklist_old {
                 revoked.insert(&jti, exp);
+                if let Some(queue) = rotated {
+                    queue.push(&jti, exp, at);
+                }
             }
             Ok(outcome)
         })
@@ -310,8 +345,7 @@ impl Handler<RevokeTokens> for TokenBlacklist {
 }
 
 /// Lifts the revocation of one outstanding token, and reopens the session its revocation
-/// ended. Other instances keep refusing it until they restart: the sync between instances
-/// only adds revocations.
+/// ended; memory forgets both after the commit (other instances hear of it from the database).
 #[derive(Message)]
 #[rtype(result = "Result<bool, DbError>")]
 pub struct Unrevoke {
@@ -320,10 +354,9 @@ pub struct Unrevoke {
 }
 
 impl Handler<Unrevoke> for TokenBlacklist {
-    type Result = ResponseFuture<Result<bool, DbError>>;
+    type Result = ResponseActFuture<Self, Result<bool, DbError>>;
 
     fn handle(&mut self, msg: Unrevoke, _: &mut Self::Context) -> Self::Result {
-        let lists = self.lists.clone();
         let request = self
             .store
             .send(UnrevokeId {
@@ -331,15 +364,19 @@ impl Handler<Unrevoke> for TokenBlacklist {
                 at: msg.at,
             })
             .timeout(ASK_TIMEOUT);
-        Box::pin(async move {
-            let lifted = flatten(request.await)?;
-            if let Some((jti, session)) = &lifted {
-                lists.revoked.remove(jti);
-                if let Some(session) = session {
-                    lists.ended.remove(session);
-                }
-            }
-            Ok(lifted.is_some())
-        })
+        Box::pin(
+            async move { flatten(request.await) }
+                .into_actor(self)
+                .map(|lifted, act, _| {
+                    let lifted = lifted?;
+                    if let Some((jti, session)) = &lifted {
+                        act.lift(jti);
+                        if let Some(session) = session {
+                            act.reopen(session);
+                        }
+                    }
+                    Ok(lifted.is_some())
+                }),
+        )
     }
 }

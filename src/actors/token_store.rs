@@ -5,7 +5,7 @@ use time::PrimitiveDateTime;
 
 pub use crate::db::models::revocation::WhichSessions;
 use crate::db::models::revocation::{self, Revocations};
-use crate::db::models::token::{self, Blacklisting, NewOutstanding, Revoked};
+use crate::db::models::token::{self, Blacklisting, Cause, NewOutstanding, Revoked};
 use crate::db::models::token_session::{self, Advance, EndReason, Ended, NewTokenSession, Step};
 use crate::db::{DbError, DbPool};
 use crate::jwt::Minted;
@@ -58,7 +58,7 @@ impl Handler<BlacklistToken> for TokenStore {
 
     fn handle(&mut self, msg: BlacklistToken, _: &mut Self::Context) -> Self::Result {
         self.pool.get()?.write(|conn| {
-            let outcome = token::blacklist(conn, &msg.token, msg.at)?;
+            let outcome = token::blacklist(conn, &msg.token, msg.at, Cause::Revocation)?;
             if outcome == Blacklisting::AlreadyBlacklisted {
                 return Ok((outcome, Revocations::default()));
             }
@@ -160,8 +160,9 @@ impl Handler<RefreshSession> for TokenStore {
                     // The presented token was recorded when it was minted: one statement
                     // blacklists it (recording it first only if it was not).
                     if blacklist_old
-                        && (token::blacklist_recorded(conn, &presented.jti, now)?
-                            || token::blacklist(conn, &presented, now)? == Blacklisting::Done)
+                        && (token::blacklist_recorded(conn, &presented.jti, now, Cause::Rotation)?
+                            || token::blacklist(conn, &presented, now, Cause::Rotation)?
+                                == Blacklisting::Done)
                     {
                         revocations.tokens.push(Revoked {
                             jti: presented.jti.clone(),
@@ -231,7 +232,8 @@ impl Handler<RotateRefresh> for TokenStore {
     fn handle(&mut self, msg: RotateRefresh, _: &mut Self::Context) -> Self::Result {
         self.pool.get()?.write(|conn| {
             if msg.blacklist_old
-                && token::blacklist(conn, &msg.old, msg.at)? == Blacklisting::AlreadyBlacklisted
+                && token::blacklist(conn, &msg.old, msg.at, Cause::Rotation)?
+                    == Blacklisting::AlreadyBlacklisted
             {
                 return Ok(Blacklisting::AlreadyBlacklisted);
             }

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::endpoint::{Anyone, Meta, serve};
 use crate::db::DbPool;
+use crate::propagation::Propagation;
 
 static LIVE: Meta = Meta {
     name: "Health",
@@ -14,7 +15,7 @@ static LIVE: Meta = Meta {
 };
 static READY: Meta = Meta {
     name: "Readiness",
-    description: "The database answers.",
+    description: "The database answers; how changes made by other instances arrive.",
     fields: &[],
     allow: "GET, HEAD, OPTIONS",
 };
@@ -34,18 +35,29 @@ async fn live() -> HttpResponse {
 }
 
 /// **Permissions:** anyone. 200 when a pooled connection answers a query, else 503.
-async fn ready(pool: web::Data<DbPool>) -> HttpResponse {
+/// `propagation` says how changes made by other instances arrive: `listening` (at once),
+/// `polling` (the change listener is down: within `blacklist_sync_interval` and
+/// `user_cache_ttl`; the instance stays ready) or `single-instance` (SQLite).
+async fn ready(pool: web::Data<DbPool>, propagation: web::Data<Propagation>) -> HttpResponse {
     let pool = pool.get_ref().clone();
     let ping = web::block(move || crate::db::ping(&pool)).await;
+    let propagation = propagation.state();
     match ping {
-        Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ready", "database": "ok" })),
-        Ok(Err(err)) => unavailable(&err.to_string()),
-        Err(err) => unavailable(&err.to_string()),
+        Ok(Ok(())) => HttpResponse::Ok().json(json!({
+            "status": "ready",
+            "database": "ok",
+            "propagation": propagation,
+        })),
+        Ok(Err(err)) => unavailable(&err.to_string(), propagation),
+        Err(err) => unavailable(&err.to_string(), propagation),
     }
 }
 
-fn unavailable(cause: &str) -> HttpResponse {
+fn unavailable(cause: &str, propagation: &str) -> HttpResponse {
     tracing::warn!(cause, "readiness check failed");
-    HttpResponse::ServiceUnavailable()
-        .json(json!({ "status": "unavailable", "database": "unreachable" }))
+    HttpResponse::ServiceUnavailable().json(json!({
+        "status": "unavailable",
+        "database": "unreachable",
+        "propagation": propagation,
+    }))
 }

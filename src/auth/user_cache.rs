@@ -1,6 +1,8 @@
 //! What the request path needs to know about a user, kept in memory. The user manager fills
-//! it and invalidates it on every write it makes; entries also expire after a TTL so that
-//! writes made by another keyward instance are seen within that bound.
+//! it and invalidates it on every write it makes. On PostgreSQL the writes of other keyward
+//! instances (and of anyone else) arrive as change notifications and invalidate it too (see
+//! [`crate::propagation`]); entries also expire after a TTL, the bound on staleness whenever
+//! notifications cannot arrive.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

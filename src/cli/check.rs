@@ -1,12 +1,16 @@
 //! `keyward check`: settings (already validated when loaded), keys and the database. Pending
-//! migrations are reported, not refused: the server applies them when it starts.
+//! migrations are reported, not refused: the server applies them when it starts. So are the
+//! deployment's warnings (`instances`): several processes on one SQLite file, or more
+//! connections than the PostgreSQL server accepts.
 
 use super::{CliResult, connect};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::db::{DatabaseUrl, migrations};
+use crate::db::connection_limit::connection_limit;
+use crate::db::{DatabaseUrl, DbConn, DbError, migrations};
 use crate::jwt::{SigningKeys, needs_generated_secret};
 use crate::prepare::{check_unique_emails, signing_keys};
+use crate::propagation::sqlite_instances_warning;
 
 pub fn run(settings: &Settings) -> CliResult {
     println!("settings: ok");
@@ -50,6 +54,40 @@ pub fn run(settings: &Settings) -> CliResult {
             );
         }
     }
-    println!("keyward check: no problems found");
+    match instances(settings, &mut conn)? {
+        0 => println!("keyward check: no problems found"),
+        n => println!("keyward check: no problems found, {n} warning(s)"),
+    }
     Ok(())
+}
+
+/// Prints what `instances` means for this database; how many warnings that made.
+fn instances(settings: &Settings, conn: &mut DbConn) -> Result<usize, DbError> {
+    if let Some(warning) = sqlite_instances_warning(settings) {
+        println!("instances: warning: {warning}");
+        return Ok(1);
+    }
+    let Some(limit) = connection_limit(conn)? else {
+        return Ok(0);
+    };
+    let per_instance = settings.connections_per_instance();
+    let needed = i64::from(settings.instances) * i64::from(per_instance);
+    let sum = format!(
+        "{} instance(s) x (database_pool_size {} + 1 change listener) = {needed} connections, \
+         the server accepts {} (max_connections {} less {} reserved)",
+        settings.instances,
+        settings.database_pool_size,
+        limit.available(),
+        limit.max_connections,
+        limit.reserved
+    );
+    if needed > limit.available() {
+        println!(
+            "connections: warning: {sum}; raise max_connections or lower database_pool_size \
+             (other clients, backups and migrations need connections too)"
+        );
+        return Ok(1);
+    }
+    println!("connections: ok ({sum})");
+    Ok(0)
 }

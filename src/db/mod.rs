@@ -3,8 +3,10 @@
 
 mod checkpoint;
 mod connection;
+pub mod connection_limit;
 mod error;
 mod health;
+pub mod listener;
 pub mod migrations;
 pub mod models;
 mod pool;

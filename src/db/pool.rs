@@ -37,6 +37,8 @@ pub struct PoolTimeouts {
 #[derive(Clone)]
 pub struct DbPool {
     pool: r2d2::Pool<ConnectionManager>,
+    /// Opens connections the way the pool does, for the few that live outside it.
+    manager: ConnectionManager,
     health: Arc<DbHealth>,
     wait: Duration,
     /// Held by every clone: the prober thread ends once the last one is dropped.
@@ -79,6 +81,12 @@ impl DbPool {
             }
         }
     }
+
+    /// What opens connections for this pool, to open one that lives outside it (the change
+    /// listener's). It holds no part of the pool: the pool's threads still end with the pool.
+    pub fn connector(&self) -> ConnectionManager {
+        self.manager.clone()
+    }
 }
 
 /// Opens connections for the pool.
@@ -111,6 +119,16 @@ impl ConnectionManager {
             }
         }
         opened
+    }
+
+    /// A connection outside the pool, opened as the pool's are (the URL with its libpq
+    /// timeouts and TLS settings, `statement_timeout`, the watchdog on every call); whether it
+    /// opens says nothing of the database's health to the pool. None once the pool is closed.
+    pub fn open_dedicated(&self) -> Result<DbConn, DbError> {
+        if self.health.is_closed() {
+            return Err(DbError::Unavailable("the database pool is closed".into()));
+        }
+        self.open_unchecked().map_err(|e| DbError::Unavailable(e.0))
     }
 
     fn open_unchecked(&self) -> Result<DbConn, ConnectError> {
@@ -246,9 +264,10 @@ pub fn build_pool(url: &DatabaseUrl, size: u32, timeouts: PoolTimeouts) -> Resul
         .connection_timeout(timeouts.wait)
         .test_on_check_out(true)
         .error_handler(Box::new(LogErrors))
-        .build_unchecked(manager);
+        .build_unchecked(manager.clone());
     Ok(DbPool {
         pool,
+        manager,
         health,
         wait: timeouts.wait,
         _alive: alive,

@@ -69,6 +69,7 @@ diesel::table! {
         id -> BigInt,
         token_id -> BigInt,
         blacklisted_at -> Timestamp,
+        rotated -> Bool,
     }
 }
 

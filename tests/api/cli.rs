@@ -315,6 +315,31 @@ fn check_passes_on_a_fresh_database_and_notes_the_pending_migrations() {
 }
 
 #[test]
+fn check_warns_but_passes_when_several_instances_are_declared_on_sqlite() {
+    let sandbox = Sandbox::new();
+    sandbox.ok(&["migrate"]);
+    let run = sandbox.run(&["check"], &[("KEYWARD_INSTANCES", "3")], None);
+    assert!(run.success, "a warning, not an error: {run}");
+    assert!(
+        run.stdout.contains(
+            "instances: warning: instances = 3, but a SQLite database serves one keyward process"
+        ) && run.stdout.contains("run several instances on PostgreSQL"),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("keyward check: no problems found, 1 warning(s)"),
+        "{run}"
+    );
+    let run = sandbox.ok(&["check"]);
+    assert!(!run.stdout.contains("warning"), "one instance: {run}");
+    assert!(
+        run.stdout.ends_with("keyward check: no problems found\n"),
+        "{run}"
+    );
+}
+
+#[test]
 fn check_refuses_unusable_settings_with_a_clear_reason() {
     let cases = [
         (
@@ -361,6 +386,11 @@ fn check_refuses_unusable_settings_with_a_clear_reason() {
             ("KEYWARD_BIND", "127.0.0.1:99999"),
             "got \"127.0.0.1:99999\"",
             "a port out of range",
+        ),
+        (
+            ("KEYWARD_INSTANCES", "0"),
+            "instances must be at least 1",
+            "no instance at all",
         ),
     ];
     for ((name, value), expected, case) in cases {

@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use reqwest::header::ALLOW;
 use serde_json::json;
 
-use crate::helpers::{json_of, spawn_app};
+use crate::helpers::{json_of, on_postgres, spawn_app, wait_until_listening};
 
 #[actix_web::test]
 async fn health_answers_ok_without_credentials() {
@@ -15,11 +15,21 @@ async fn health_answers_ok_without_credentials() {
 }
 
 #[actix_web::test]
-async fn readiness_reports_the_database_as_ok() {
+async fn readiness_reports_the_database_and_how_other_instances_changes_arrive() {
     let app = spawn_app().await;
+    // PostgreSQL: at once, through the change listener; SQLite: one instance, nothing to hear.
+    let propagation = if on_postgres() {
+        wait_until_listening(&app.propagation).await;
+        "listening"
+    } else {
+        "single-instance"
+    };
     let (status, body) = json_of(app.get("/health/ready", None).await).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body, json!({"status": "ready", "database": "ok"}));
+    assert_eq!(
+        body,
+        json!({"status": "ready", "database": "ok", "propagation": propagation})
+    );
 }
 
 #[actix_web::test]

@@ -18,6 +18,7 @@ use keyward::db::schema::{
     user_permissions, users,
 };
 use keyward::db::{DbConn, DbPool, stored_time};
+use keyward::propagation::Propagation;
 use keyward::startup::Application;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -34,6 +35,8 @@ pub struct TestApp {
     pub pool: DbPool,
     /// The server's audit log (flush it to read the events a request recorded).
     pub audit: keyward::audit::Audit,
+    /// How the server learns of other instances' changes (the change listener's counters).
+    pub propagation: Propagation,
     pub settings: Settings,
     db: TestDb,
 }
@@ -109,6 +112,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
     let audit = app.audit();
+    let propagation = app.propagation();
     actix_web::rt::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -121,8 +125,50 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         clock,
         pool,
         audit,
+        propagation,
         settings,
         db,
+    }
+}
+
+/// Whether the tests run on PostgreSQL (`TEST_DATABASE_URL` is set).
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty())
+}
+
+/// Another keyward instance on the database of a [`TestApp`], with memory of its own.
+pub struct Instance {
+    pub address: String,
+    pub propagation: Propagation,
+}
+
+/// Starts another instance on `app`'s database (same settings and clock).
+pub async fn another_instance(app: &TestApp) -> Instance {
+    let mut settings = app.settings.clone();
+    // Started while the first instance is busy: let it wait for a connection longer.
+    settings.database_wait_timeout = Duration::from_secs(15);
+    let other = Application::build_with_clock(settings, app.clock.clone())
+        .await
+        .unwrap_or_else(|e| panic!("another instance: {e}"));
+    let address = format!("http://127.0.0.1:{}", other.port());
+    let propagation = other.propagation();
+    actix_web::rt::spawn(other.run_until_stopped());
+    Instance {
+        address,
+        propagation,
+    }
+}
+
+/// Waits (at most 10 s) until an instance's change listener is connected and caught up.
+pub async fn wait_until_listening(propagation: &Propagation) {
+    let started = std::time::Instant::now();
+    while propagation.state() != "listening" {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the change listener is still {} after 10 s",
+            propagation.state()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(5)).await;
     }
 }
 

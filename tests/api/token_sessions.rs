@@ -8,13 +8,14 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use keyward::audit::EventKind;
 use keyward::db::models::token_session::{self, TokenSession};
-use keyward::startup::Application;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::audit_log::{events, of_kind, one};
 use crate::console_client::{ConsoleClient, superuser, token_id};
-use crate::helpers::{PASSWORD, TestApp, json_of, spawn_app, spawn_app_with, token_payload};
+use crate::helpers::{
+    PASSWORD, TestApp, another_instance, json_of, spawn_app, spawn_app_with, token_payload,
+};
 use crate::tokens::{keyward_claims, sign_valid, with_signing_key};
 
 fn blacklisted() -> Value {
@@ -449,15 +450,7 @@ async fn tokens_issued_before_sessions_keep_working_until_they_expire() {
 
 /// A second keyward on the same database, with its own memory.
 async fn second_instance(app: &TestApp) -> String {
-    let mut settings = app.settings.clone();
-    // Started while the first instance is busy: let it wait for a connection longer.
-    settings.database_wait_timeout = Duration::from_secs(15);
-    let other = Application::build_with_clock(settings, app.clock.clone())
-        .await
-        .unwrap_or_else(|e| panic!("second instance: {e}"));
-    let address = format!("http://127.0.0.1:{}", other.port());
-    actix_web::rt::spawn(other.run_until_stopped());
-    address
+    another_instance(app).await.address
 }
 
 async fn me_on(app: &TestApp, address: &str, access: &str) -> StatusCode {

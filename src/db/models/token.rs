@@ -33,6 +33,22 @@ pub enum Blacklisting {
     AlreadyBlacklisted,
 }
 
+/// Why a token is blacklisted. A revocation is announced to the other instances by the
+/// database in the same transaction; the spent token of a rotation is announced by the
+/// instance after the commit (a notice inside every refresh's transaction would serialize
+/// their commits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    Revocation,
+    Rotation,
+}
+
+impl Cause {
+    fn rotated(self) -> bool {
+        self == Self::Rotation
+    }
+}
+
 /// Rows removed by one flush batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Flushed {
@@ -62,6 +78,7 @@ pub fn blacklist(
     conn: &mut DbConn,
     token: &NewOutstanding,
     at: PrimitiveDateTime,
+    cause: Cause,
 ) -> Result<Blacklisting, DbError> {
     record(conn, token)?;
     let id: i64 = crate::with_conn!(conn, c => outstanding_tokens::table
@@ -69,7 +86,11 @@ pub fn blacklist(
         .select(outstanding_tokens::id)
         .first(c))?;
     let inserted = crate::with_conn!(conn, c => diesel::insert_into(blacklisted_tokens::table)
-        .values((blacklisted_tokens::token_id.eq(id), blacklisted_tokens::blacklisted_at.eq(at)))
+        .values((
+            blacklisted_tokens::token_id.eq(id),
+            blacklisted_tokens::blacklisted_at.eq(at),
+            blacklisted_tokens::rotated.eq(cause.rotated()),
+        ))
         .on_conflict(blacklisted_tokens::token_id)
         .do_nothing()
         .execute(c))?;
@@ -166,15 +187,24 @@ pub fn blacklist_recorded(
     conn: &mut DbConn,
     jti: &str,
     at: PrimitiveDateTime,
+    cause: Cause,
 ) -> Result<bool, DbError> {
-    use diesel::sql_types::Timestamp;
+    use diesel::sql_types::{Bool, Timestamp};
     let inserted = crate::with_conn!(conn, c => diesel::insert_into(blacklisted_tokens::table)
         .values(
             outstanding_tokens::table
                 .filter(outstanding_tokens::jti.eq(jti))
-                .select((outstanding_tokens::id, at.into_sql::<Timestamp>())),
+                .select((
+                    outstanding_tokens::id,
+                    at.into_sql::<Timestamp>(),
+                    cause.rotated().into_sql::<Bool>(),
+                )),
         )
-        .into_columns((blacklisted_tokens::token_id, blacklisted_tokens::blacklisted_at))
+        .into_columns((
+            blacklisted_tokens::token_id,
+            blacklisted_tokens::blacklisted_at,
+            blacklisted_tokens::rotated,
+        ))
         .on_conflict_do_nothing()
         .execute(c))?;
     Ok(inserted == 1)
@@ -198,8 +228,10 @@ pub fn blacklist_jti(
     let Some(expires_at) = live else {
         return Ok(None);
     };
-    Ok(blacklist_recorded(conn, jti, now)?.then(|| Revoked {
-        jti: jti.to_owned(),
-        expires_at,
-    }))
+    Ok(
+        blacklist_recorded(conn, jti, now, Cause::Revocation)?.then(|| Revoked {
+            jti: jti.to_owned(),
+            expires_at,
+        }),
+    )
 }

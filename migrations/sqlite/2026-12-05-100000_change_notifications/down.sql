@@ -1,0 +1,1 @@
+ALTER TABLE blacklisted_tokens DROP COLUMN rotated;
