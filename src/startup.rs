@@ -27,12 +27,15 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{DatabaseUrl, DbError, DbPool, build_pool, checkpoint};
 use crate::jwt::TokenCodec;
+use crate::metrics::{self, Metrics, RecordRequests};
 use crate::prepare::{Prepared, prepare};
 
 /// A bound, not yet running server.
 pub struct Application {
     server: Server,
     port: u16,
+    /// The metrics listener's server and port, when `metrics_bind` is set.
+    metrics: Option<(Server, u16)>,
     pool: DbPool,
     audit: Audit,
 }
@@ -75,6 +78,7 @@ struct Shared {
     locks: web::Data<Addr<LoginLocks>>,
     proxies: web::Data<TrustedProxies>,
     audit: web::Data<Audit>,
+    metrics: web::Data<Metrics>,
     mounts: Mounts,
 }
 
@@ -112,6 +116,17 @@ impl Keyward {
         } = prepared;
 
         let cache = Arc::new(UserCache::new(settings.user_cache_ttl));
+        let metrics = Metrics::new(
+            metrics::Sources {
+                revoked: Arc::clone(&lists.revoked),
+                ended: Arc::clone(&lists.ended),
+                users: Arc::clone(&cache),
+                pool: pool.clone(),
+            },
+            clock.now().unix_timestamp() as f64,
+        )
+        .map(Arc::new)
+        .map_err(|e| StartupError::Other(format!("cannot register the metrics: {e}")))?;
         let policy = UserPolicy {
             hasher: PasswordHasher::new(settings.bcrypt_cost),
             dummy_hash: dummy_hash.into(),
@@ -153,6 +168,7 @@ impl Keyward {
                 settings.blacklist_purge_interval,
             ),
             loaded_at,
+            metrics.revocations.clone(),
         )
         .start();
         // Wait for the actor to run `started` (its timers need the running system): an actor
@@ -209,6 +225,7 @@ impl Keyward {
             locks: web::Data::new(locks),
             proxies: web::Data::new(proxies),
             audit: web::Data::new(audit),
+            metrics: web::Data::from(metrics),
             mounts: Mounts {
                 sliding_tokens: settings.sliding_tokens,
                 signup: settings.allow_signup,
@@ -240,7 +257,8 @@ impl Keyward {
             .app_data(s.console)
             .app_data(s.locks)
             .app_data(s.proxies)
-            .app_data(s.audit);
+            .app_data(s.audit)
+            .app_data(s.metrics);
     }
 
     /// keyward's own routes (token endpoints, signup, me, admin API, check, health).
@@ -250,6 +268,11 @@ impl Keyward {
 
     pub fn pool(&self) -> DbPool {
         self.pool.clone()
+    }
+
+    /// The metrics, to serve them or record into them (see [`crate::metrics`]).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.shared.metrics.clone().into_inner()
     }
 
     /// The audit log, to record events of a downstream application's own.
@@ -264,6 +287,22 @@ impl Keyward {
         close_audit(self.shared.audit.get_ref());
         checkpoint(&self.pool)
     }
+}
+
+/// The metrics listener and its port, bound before anything else starts, when `metrics_bind`
+/// is set.
+fn bind_metrics(settings: &Settings) -> Result<Option<(TcpListener, u16)>, StartupError> {
+    if !settings.metrics_enabled() {
+        return Ok(None);
+    }
+    let bind = settings.metrics_bind.trim();
+    let failed = |cause| StartupError::Bind {
+        bind: bind.to_owned(),
+        cause,
+    };
+    let listener = TcpListener::bind(bind).map_err(failed)?;
+    let port = listener.local_addr().map_err(failed)?.port();
+    Ok(Some((listener, port)))
 }
 
 /// How long stopping waits for the audit writer to store what it still holds.
@@ -292,15 +331,32 @@ impl Application {
             .local_addr()
             .map_err(|e| StartupError::Other(e.to_string()))?
             .port();
+        let metrics_listener = bind_metrics(&settings)?;
         let keyward = Keyward::start(&settings, clock).await?;
         let pool = keyward.pool();
         let audit = keyward.audit();
+        let recorded = metrics_listener
+            .is_some()
+            .then(|| keyward.metrics().http.clone());
+        let metrics = match metrics_listener {
+            Some((listener, port)) => {
+                let server =
+                    metrics::serve(listener, keyward.metrics(), settings.metrics_token.as_ref())
+                        .map_err(|cause| StartupError::Bind {
+                            bind: settings.metrics_bind.clone(),
+                            cause,
+                        })?;
+                Some((server, port))
+            }
+            None => None,
+        };
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(api::nosniff())
                 .wrap(from_fn(api::add_challenge))
                 .wrap(from_fn(api::request_timeout))
                 .wrap(from_fn(api::access_log))
+                .wrap(RecordRequests::new(recorded.clone()))
                 .configure(|cfg| keyward.register(cfg))
                 .configure(keyward.api())
                 .configure(admin::config)
@@ -317,6 +373,7 @@ impl Application {
         Ok(Self {
             server,
             port,
+            metrics,
             pool,
             audit,
         })
@@ -324,6 +381,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `GET /metrics` is served on, when `metrics_bind` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     /// The pool the server uses (tests check the store's invariants through it).
@@ -339,7 +401,18 @@ impl Application {
     /// Serves until the server is stopped (SIGINT, SIGTERM), then writes the audit events
     /// still pending and checkpoints SQLite's write-ahead log into the database file.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await?;
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            (actix_web::rt::spawn(server), handle)
+        });
+        let served = self.server.await;
+        if let Some((task, handle)) = metrics {
+            handle.stop(true).await;
+            if let Ok(Err(err)) = task.await {
+                tracing::warn!(error = %err, "the metrics listener failed");
+            }
+        }
+        served?;
         let (pool, audit) = (self.pool, self.audit);
         let closed = web::block(move || {
             close_audit(&audit);

@@ -20,13 +20,22 @@ use super::token_store::{
 use crate::clock::Clock;
 use crate::db::models::revocation::Revocations;
 use crate::db::models::token::{Blacklisting, NewOutstanding};
+use crate::db::models::token_session::EndReason;
 use crate::db::{DbError, stored_time};
+use crate::metrics::RevocationCounters;
 
 /// The in-memory lists request handlers read.
 #[derive(Clone)]
 pub struct Lists {
     pub revoked: Arc<RevokedSet>,
     pub ended: Arc<EndedSessions>,
+}
+
+/// Memory's side of a revocation this instance made: the lists learn it, the counters count
+/// it (a sync's revocations are learnt, not counted: other instances made them).
+fn learn(lists: &Lists, counts: &RevocationCounters, revocations: &Revocations) {
+    lists.remember(revocations);
+    counts.revoked(revocations.tokens.len(), revocations.sessions.len());
 }
 
 impl Lists {
@@ -42,6 +51,7 @@ impl Lists {
 
 pub struct TokenBlacklist {
     lists: Lists,
+    counts: RevocationCounters,
     store: Addr<TokenStore>,
     /// The store thread for the background sync, apart from the request path's threads.
     sync_store: Addr<TokenStore>,
@@ -55,16 +65,19 @@ pub struct TokenBlacklist {
 }
 
 impl TokenBlacklist {
-    /// `loaded_at` is when the caller read the initial lists.
+    /// `loaded_at` is when the caller read the initial lists; `counts` counts the revocations
+    /// this instance makes.
     pub fn new(
         lists: Lists,
         (store, sync_store): (Addr<TokenStore>, Addr<TokenStore>),
         clock: Clock,
         intervals: (Duration, Duration),
         loaded_at: OffsetDateTime,
+        counts: RevocationCounters,
     ) -> Self {
         Self {
             lists,
+            counts,
             store,
             sync_store,
             syncing: false,
@@ -163,11 +176,17 @@ impl Handler<Refresh> for TokenBlacklist {
     type Result = ResponseFuture<Result<SessionRefresh, DbError>>;
 
     fn handle(&mut self, msg: Refresh, _: &mut Self::Context) -> Self::Result {
-        let lists = self.lists.clone();
+        let (lists, counts) = (self.lists.clone(), self.counts.clone());
         let request = self.store.send(msg.0).timeout(ASK_TIMEOUT);
         Box::pin(async move {
             let (outcome, revocations) = flatten(request.await)?;
-            lists.remember(&revocations);
+            learn(&lists, &counts, &revocations);
+            if matches!(
+                outcome,
+                SessionRefresh::Refused(Some(EndReason::RefreshReuse))
+            ) {
+                counts.refresh_reused();
+            }
             Ok(outcome)
         })
     }
@@ -182,11 +201,11 @@ impl Handler<EndUserSessions> for TokenBlacklist {
     type Result = ResponseFuture<Result<Revocations, DbError>>;
 
     fn handle(&mut self, msg: EndUserSessions, _: &mut Self::Context) -> Self::Result {
-        let lists = self.lists.clone();
+        let (lists, counts) = (self.lists.clone(), self.counts.clone());
         let request = self.store.send(msg.0).timeout(ASK_TIMEOUT);
         Box::pin(async move {
             let revocations = flatten(request.await)?;
-            lists.remember(&revocations);
+            learn(&lists, &counts, &revocations);
             Ok(revocations)
         })
     }
@@ -207,7 +226,7 @@ impl Handler<Blacklist> for TokenBlacklist {
     type Result = ResponseFuture<Result<Blacklisting, DbError>>;
 
     fn handle(&mut self, msg: Blacklist, _: &mut Self::Context) -> Self::Result {
-        let lists = self.lists.clone();
+        let (lists, counts) = (self.lists.clone(), self.counts.clone());
         let (jti, exp) = (msg.token.jti.clone(), unix(msg.token.expires_at));
         let request = self
             .store
@@ -220,7 +239,7 @@ impl Handler<Blacklist> for TokenBlacklist {
         Box::pin(async move {
             let (outcome, revocations) = flatten(request.await)?;
             lists.revoked.insert(&jti, exp);
-            lists.remember(&revocations);
+            learn(&lists, &counts, &revocations);
             Ok(outcome)
         })
     }
@@ -240,7 +259,7 @@ impl Handler<Rotate> for TokenBlacklist {
     type Result = ResponseFuture<Result<Blacklisting, DbError>>;
 
     fn handle(&mut self, msg: Rotate, _: &mut Self::Context) -> Self::Result {
-        let revoked = Arc::clone(&self.lists.revoked);
+        let (revoked, counts) = (Arc::clone(&self.lists.revoked), self.counts.clone());
         let (jti, exp, blacklist_old) = (
             msg.old.jti.clone(),
             unix(msg.old.expires_at),
@@ -259,6 +278,9 @@ impl Handler<Rotate> for TokenBlacklist {
             let outcome = flatten(request.await)?;
             if blacklist_old {
                 revoked.insert(&jti, exp);
+                if outcome == Blacklisting::Done {
+                    counts.revoked(1, 0);
+                }
             }
             Ok(outcome)
         })
@@ -274,7 +296,7 @@ impl Handler<Remember> for TokenBlacklist {
     type Result = ();
 
     fn handle(&mut self, msg: Remember, _: &mut Self::Context) {
-        self.lists.remember(&msg.0);
+        learn(&self.lists, &self.counts, &msg.0);
     }
 }
 
@@ -292,7 +314,7 @@ impl Handler<RevokeTokens> for TokenBlacklist {
     type Result = ResponseFuture<Result<usize, DbError>>;
 
     fn handle(&mut self, msg: RevokeTokens, _: &mut Self::Context) -> Self::Result {
-        let lists = self.lists.clone();
+        let (lists, counts) = (self.lists.clone(), self.counts.clone());
         let request = self
             .store
             .send(RevokeIds {
@@ -303,7 +325,7 @@ impl Handler<RevokeTokens> for TokenBlacklist {
             .timeout(ASK_TIMEOUT);
         Box::pin(async move {
             let revocations = flatten(request.await)?;
-            lists.remember(&revocations);
+            learn(&lists, &counts, &revocations);
             Ok(revocations.tokens.len())
         })
     }

@@ -10,6 +10,7 @@ use crate::prepare::{check_unique_emails, signing_keys};
 
 pub fn run(settings: &Settings) -> CliResult {
     println!("settings: ok");
+    println!("metrics: {}", metrics_line(settings));
     let url = DatabaseUrl::parse(&settings.database_url)?;
     if !needs_generated_secret(settings) {
         SigningKeys::from_settings(settings, None)?;
@@ -52,4 +53,16 @@ pub fn run(settings: &Settings) -> CliResult {
     }
     println!("keyward check: no problems found");
     Ok(())
+}
+
+/// Where `GET /metrics` is served, and whether a scrape needs the token.
+fn metrics_line(settings: &Settings) -> String {
+    if !settings.metrics_enabled() {
+        return "off (metrics_bind is empty)".into();
+    }
+    let guard = match settings.metrics_token {
+        Some(_) => "a bearer token (metrics_token) required",
+        None => "no token: anyone who reaches that address may scrape",
+    };
+    format!("GET /metrics on {}, {guard}", settings.metrics_bind)
 }
