@@ -104,3 +104,76 @@ impl Metrics {
         self.registry.gather()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::auth::UserCache;
+    use crate::db::{DatabaseUrl, PoolTimeouts, build_pool};
+
+    fn metrics(dir: &std::path::Path) -> Metrics {
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.join("k.db").display()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let wait = Duration::from_secs(1);
+        let timeouts = PoolTimeouts {
+            connect: wait,
+            wait,
+            statement: wait,
+        };
+        let pool = build_pool(&url, 1, timeouts).unwrap_or_else(|e| panic!("{e}"));
+        let sources = Sources {
+            revoked: Arc::default(),
+            ended: Arc::default(),
+            users: Arc::new(UserCache::new(Duration::from_secs(30))),
+            pool,
+        };
+        Metrics::new(sources, 1_700_000_000.0).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn exported(metrics: &Metrics, name: &str) -> Option<f64> {
+        metrics
+            .gather()
+            .iter()
+            .find(|family| family.name() == name)
+            .and_then(|family| family.get_metric().first().cloned())
+            .map(|m| m.get_counter().get_value() + m.get_gauge().get_value())
+    }
+
+    #[test]
+    fn the_notification_series_appear_once_a_listener_takes_them() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let metrics = metrics(dir.path());
+        assert_eq!(
+            exported(&metrics, "keyward_notifications_received_total"),
+            None
+        );
+        let listener = metrics
+            .notifications()
+            .unwrap_or_else(|| panic!("not registered"));
+        listener.received();
+        listener.received();
+        listener.applied(Duration::from_millis(20));
+        listener.listening(true);
+        let again = metrics.notifications().map(|n| n as *const _);
+        assert_eq!(again, Some(listener as *const _), "registered once");
+        assert_eq!(
+            exported(&metrics, "keyward_notifications_received_total"),
+            Some(2.0)
+        );
+        assert_eq!(
+            exported(&metrics, "keyward_notifications_applied_total"),
+            Some(1.0)
+        );
+        assert_eq!(
+            exported(&metrics, "keyward_notification_listener_up"),
+            Some(1.0)
+        );
+        assert_eq!(
+            exported(&metrics, "process_start_time_seconds"),
+            Some(1_700_000_000.0)
+        );
+    }
+}
