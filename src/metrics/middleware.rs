@@ -1,21 +1,19 @@
 //! The middleware that counts and times every request of the application (not the scrapes:
 //! they have a listener of their own). Off, it only passes requests on. On, a request costs two
-//! clock reads and a few atomic additions: the route's series are found through the resource
-//! that answered (see [`super::http`]), with no lock, no allocation and no box around the
-//! inner future.
+//! clock reads and a few plain stores into its worker's shard, found through the resource that
+//! answered (see [`super::http`]): no lock, no allocation, no box around the inner future.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, ready};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::Method;
 use futures_util::future::{Ready, ready as ready_future};
 use pin_project_lite::pin_project;
 
-use super::http::{HttpMetrics, RouteLabel, UNMATCHED};
+use super::http::{HttpMetrics, PatternLabels, RouteLabel, UNMATCHED, method_index};
 
 /// `App::wrap(RecordRequests::new(Some(http)))`; `None` records nothing.
 #[derive(Clone)]
@@ -44,41 +42,45 @@ where
             Rc::new(Recorder {
                 http,
                 unmatched: RouteLabel::new(UNMATCHED),
+                patterns: PatternLabels::default(),
             })
         });
         ready_future(Ok(RecordRequestsService { service, recorder }))
     }
 }
 
-/// One worker's recorder: the families, and the unmatched label's cached series.
+/// One worker's recorder: the metrics, and the worker's labels of the requests no API
+/// resource answered.
 struct Recorder {
     http: HttpMetrics,
     unmatched: RouteLabel,
+    patterns: PatternLabels,
 }
 
 impl Recorder {
     fn record<B>(
         &self,
         answer: &Result<ServiceResponse<B>, actix_web::Error>,
-        method: &Method,
-        seconds: f64,
+        method: usize,
+        took: Duration,
     ) {
         let res = match answer {
             Ok(res) => res,
             Err(err) => {
                 let status = err.as_response_error().status_code();
-                self.http.record(&self.unmatched, method, status, seconds);
+                self.http.record(&self.unmatched, method, status, took);
                 return;
             }
         };
         let status = res.status();
         let req = res.request();
         if let Some(label) = req.app_data::<Rc<RouteLabel>>() {
-            self.http.record(label, method, status, seconds);
+            self.http.record(label, method, status, took);
         } else if let Some(pattern) = req.match_pattern() {
-            self.http.record_pattern(&pattern, method, status, seconds);
+            let label = self.patterns.get(pattern);
+            self.http.record(&label, method, status, took);
         } else {
-            self.http.record(&self.unmatched, method, status, seconds);
+            self.http.record(&self.unmatched, method, status, took);
         }
     }
 }
@@ -101,7 +103,7 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let pending = self.recorder.as_ref().map(|recorder| Pending {
             recorder: Rc::clone(recorder),
-            method: req.method().clone(),
+            method: method_index(req.method()),
             started: Instant::now(),
         });
         Recorded {
@@ -114,7 +116,7 @@ where
 /// What a request's record needs once its answer is ready.
 struct Pending {
     recorder: Rc<Recorder>,
-    method: Method,
+    method: usize,
     started: Instant,
 }
 
@@ -137,8 +139,7 @@ where
         let this = self.project();
         let answer = ready!(this.inner.poll(cx));
         if let Some(p) = this.pending.take() {
-            let seconds = p.started.elapsed().as_secs_f64();
-            p.recorder.record(&answer, &p.method, seconds);
+            p.recorder.record(&answer, p.method, p.started.elapsed());
         }
         Poll::Ready(answer)
     }
