@@ -2,10 +2,12 @@
 //! (`metrics_bind`; off by default), optionally behind a bearer token (`metrics_token`).
 //!
 //! Each application has its own registry, built once at start and passed as app data; nothing
-//! is global, so applications with different settings can run in one process. Counters and
-//! histograms are atomics shared by the workers: recording takes no lock and allocates nothing.
-//! State that already lives elsewhere (the in-memory lists, the user cache, the pool) is read
-//! when a scrape asks, not kept up to date on every request.
+//! is global, so applications with different settings can run in one process. Requests are
+//! counted by each worker in counters of its own, added up at scrape time (see [`RouteLabel`]); the
+//! other counters and histograms are atomics shared by the workers, on paths that already
+//! wait for an actor. Recording takes no lock and allocates nothing. State that already lives
+//! elsewhere (the in-memory lists, the user cache, the pool) is read when a scrape asks, not
+//! kept up to date on every request.
 //!
 //! | metric | type | labels |
 //! |---|---|---|
