@@ -8,7 +8,8 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::cli::Sandbox;
-use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::console_client::ConsoleClient;
+use crate::helpers::{PASSWORD, TestApp, UserFlags, spawn_app, spawn_app_with};
 
 const TOKEN: &str = "scrape-secret-7f3a91";
 
@@ -208,6 +209,31 @@ async fn sign_ins_are_counted_by_outcome() {
     let calls = "keyward_actor_call_duration_seconds_count";
     assert_eq!(after.value(calls, &[("actor", "user_manager")]), 4.0);
     assert!(after.value(calls, &[("actor", "token_blacklist")]) >= 1.0);
+}
+
+#[actix_web::test]
+async fn console_sign_ins_are_counted_apart_from_the_apis() {
+    let app = metrics_app().await;
+    let staff = UserFlags {
+        staff: true,
+        ..UserFlags::default()
+    };
+    app.create_user_with("frank", PASSWORD, staff);
+    app.create_user("gina");
+    ConsoleClient::signed_in(&app, "frank").await;
+    let refused = ConsoleClient::new(&app)
+        .sign_in("gina", PASSWORD, "/admin/")
+        .await;
+    assert_eq!(refused.status, StatusCode::OK, "the form again: not staff");
+
+    let text = scrape(&app).await;
+    let console = |o: &'static str| [("via", "console"), ("outcome", o)];
+    let sign_ins = "keyward_sign_ins_total";
+    assert_eq!(text.value(sign_ins, &console("ok")), 1.0);
+    assert_eq!(text.value(sign_ins, &console("failed")), 1.0);
+    assert_eq!(text.value(sign_ins, &[("via", "token")]), 0.0);
+    let login = [("route", "/admin/login/"), ("method", "POST")];
+    assert_eq!(text.value("keyward_http_requests_total", &login), 2.0);
 }
 
 #[actix_web::test]
