@@ -1,10 +1,12 @@
 //! In-process cost of the hot pieces: token encode/decode, the revocation check with 1 M
-//! revoked jtis, and a permission check. `cargo bench --bench hot_path`.
+//! revoked jtis, a permission check, and recording a request in the metrics.
+//! `cargo bench --bench hot_path`.
 
 use std::collections::BTreeSet;
 use std::hint::black_box;
+use std::time::Instant;
 
-use actix_web::http::Method;
+use actix_web::http::{Method, StatusCode};
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::actors::revoked::RevokedSet;
 use keyward::actors::token_blacklist::Lists;
@@ -13,6 +15,7 @@ use keyward::config::Settings;
 use keyward::db::models::revocation::Revocations;
 use keyward::db::models::token::Revoked;
 use keyward::jwt::{SessionClaim, SigningKeys, Subject, TokenCodec};
+use keyward::metrics::{HttpMetrics, RouteLabel};
 use time::OffsetDateTime;
 
 struct Report;
@@ -129,5 +132,23 @@ fn permissions(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, tokens, revocation, permissions);
+fn request_metrics(c: &mut Criterion) {
+    let registry = prometheus::Registry::new();
+    let http = HttpMetrics::register(&registry).unwrap_or_else(|e| panic!("{e}"));
+    let label = RouteLabel::new("/api/me/");
+    c.bench_function(
+        "metrics: record one request, with its two clock reads",
+        |b| {
+            b.iter(|| {
+                let started = Instant::now();
+                http.record(&label, 0, StatusCode::OK, started.elapsed());
+            })
+        },
+    );
+    c.bench_function("metrics: the two clock reads alone", |b| {
+        b.iter(|| black_box(Instant::now().elapsed()))
+    });
+}
+
+criterion_group!(benches, tokens, revocation, permissions, request_metrics);
 criterion_main!(benches);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 pub mod browser;
@@ -220,6 +220,12 @@ pub struct Settings {
     pub refresh_cookie_secure: bool,
     /// The refresh cookie's `SameSite`: `Strict`, `Lax` or `None`.
     pub refresh_cookie_samesite: String,
+    // --- metrics ---
+    /// Address of a listener of its own serving `GET /metrics` (Prometheus text); empty (the
+    /// default): no metrics are served.
+    pub metrics_bind: String,
+    /// When set, a scrape must send `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for Settings {
@@ -299,6 +305,8 @@ impl Default for Settings {
             refresh_cookie_name: "keyward_refresh".into(),
             refresh_cookie_secure: true,
             refresh_cookie_samesite: "Strict".into(),
+            metrics_bind: String::new(),
+            metrics_token: None,
         }
     }
 }
@@ -476,7 +484,43 @@ impl Settings {
         crate::db::DatabaseUrl::parse(&self.database_url)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         self.browser().map_err(ConfigError::Invalid)?;
-        Ok(())
+        self.validate_metrics()
+    }
+
+    /// `metrics_bind` is off or an address other than `bind`; a `metrics_token` is not empty
+    /// and has a listener to guard.
+    fn validate_metrics(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if self.metrics_enabled() {
+            if !is_host_and_port(&self.metrics_bind) {
+                return invalid(format!(
+                    "metrics_bind must be empty (no metrics) or an address and port such as \
+                     127.0.0.1:9464, got {:?}",
+                    self.metrics_bind
+                ));
+            }
+            if self.metrics_bind == self.bind && !self.bind.ends_with(":0") {
+                return invalid(format!(
+                    "metrics_bind must differ from bind ({:?}): metrics have a listener of \
+                     their own",
+                    self.bind
+                ));
+            }
+        }
+        match &self.metrics_token {
+            Some(token) if token.expose_secret().trim().is_empty() => {
+                invalid("metrics_token must not be empty (leave it unset for no token)".into())
+            }
+            Some(_) if !self.metrics_enabled() => invalid(
+                "metrics_token is set but metrics_bind is empty: no metrics are served".into(),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `GET /metrics` is served (`metrics_bind` is set).
+    pub fn metrics_enabled(&self) -> bool {
+        !self.metrics_bind.trim().is_empty()
     }
 
     /// The CORS and token transport settings, checked.

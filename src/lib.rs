@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod jwt;
+pub mod metrics;
 pub mod prepare;
 pub mod propagation;
 pub mod startup;

@@ -29,6 +29,7 @@ use crate::config::Settings;
 use crate::db::listener::Listener;
 use crate::db::{DatabaseUrl, DbError, DbPool, build_pool, checkpoint};
 use crate::jwt::TokenCodec;
+use crate::metrics::{self, Metrics, RecordRequests};
 use crate::prepare::{Prepared, prepare};
 use crate::propagation::Propagation;
 use crate::propagation::applier::Applier;
@@ -37,6 +38,8 @@ use crate::propagation::applier::Applier;
 pub struct Application {
     server: Server,
     port: u16,
+    /// The metrics listener's server and port, when `metrics_bind` is set.
+    metrics: Option<(Server, u16)>,
     pool: DbPool,
     audit: Audit,
     propagation: Propagation,
@@ -82,6 +85,7 @@ struct Shared {
     audit: web::Data<Audit>,
     transport: web::Data<api::Transport>,
     propagation: web::Data<Propagation>,
+    metrics: web::Data<Metrics>,
     mounts: Mounts,
 }
 
@@ -122,6 +126,17 @@ impl Keyward {
         } = prepared;
 
         let cache = Arc::new(UserCache::new(settings.user_cache_ttl));
+        let metrics = Metrics::new(
+            metrics::Sources {
+                revoked: Arc::clone(&lists.revoked),
+                ended: Arc::clone(&lists.ended),
+                users: Arc::clone(&cache),
+                pool: pool.clone(),
+            },
+            clock.now().unix_timestamp() as f64,
+        )
+        .map(Arc::new)
+        .map_err(|e| StartupError::Other(format!("cannot register the metrics: {e}")))?;
         let policy = UserPolicy {
             hasher: PasswordHasher::new(settings.bcrypt_cost),
             dummy_hash: dummy_hash.into(),
@@ -168,6 +183,7 @@ impl Keyward {
                 settings.blacklist_purge_interval,
             ),
             loaded_at,
+            metrics.revocations.clone(),
         );
         let blacklist = match &rotated {
             Some(queue) => blacklist.announcing_rotations(Arc::clone(queue)),
@@ -254,6 +270,7 @@ impl Keyward {
             audit: web::Data::new(audit),
             transport: web::Data::new(api::Transport::new(&browser)),
             propagation: web::Data::new(propagation),
+            metrics: web::Data::from(metrics),
             mounts: Mounts {
                 sliding_tokens: settings.sliding_tokens,
                 signup: settings.allow_signup,
@@ -287,7 +304,8 @@ impl Keyward {
             .app_data(s.proxies)
             .app_data(s.audit)
             .app_data(s.transport)
-            .app_data(s.propagation);
+            .app_data(s.propagation)
+            .app_data(s.metrics);
     }
 
     /// keyward's own routes (token endpoints, signup, me, admin API, check, health).
@@ -297,6 +315,11 @@ impl Keyward {
 
     pub fn pool(&self) -> DbPool {
         self.pool.clone()
+    }
+
+    /// The metrics, to serve them or record into them (see [`crate::metrics`]).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.shared.metrics.clone().into_inner()
     }
 
     /// The audit log, to record events of a downstream application's own.
@@ -319,6 +342,22 @@ impl Keyward {
         self.pool.close();
         checkpointed
     }
+}
+
+/// The metrics listener and its port, bound before anything else starts, when `metrics_bind`
+/// is set.
+fn bind_metrics(settings: &Settings) -> Result<Option<(TcpListener, u16)>, StartupError> {
+    if !settings.metrics_enabled() {
+        return Ok(None);
+    }
+    let bind = settings.metrics_bind.trim();
+    let failed = |cause| StartupError::Bind {
+        bind: bind.to_owned(),
+        cause,
+    };
+    let listener = TcpListener::bind(bind).map_err(failed)?;
+    let port = listener.local_addr().map_err(failed)?.port();
+    Ok(Some((listener, port)))
 }
 
 /// How long stopping waits for the audit writer to store what it still holds.
@@ -351,10 +390,26 @@ impl Application {
             .browser()
             .map_err(crate::config::ConfigError::Invalid)?
             .cors;
+        let metrics_listener = bind_metrics(&settings)?;
         let keyward = Keyward::start(&settings, clock).await?;
         let pool = keyward.pool();
         let audit = keyward.audit();
         let propagation = keyward.propagation();
+        let recorded = metrics_listener
+            .is_some()
+            .then(|| keyward.metrics().http.clone());
+        let metrics = match metrics_listener {
+            Some((listener, port)) => {
+                let server =
+                    metrics::serve(listener, keyward.metrics(), settings.metrics_token.as_ref())
+                        .map_err(|cause| StartupError::Bind {
+                            bind: settings.metrics_bind.clone(),
+                            cause,
+                        })?;
+                Some((server, port))
+            }
+            None => None,
+        };
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(api::nosniff())
@@ -362,6 +417,7 @@ impl Application {
                 .wrap(from_fn(api::request_timeout))
                 .wrap(from_fn(api::access_log))
                 .wrap(api::cors(&cors))
+                .wrap(RecordRequests::new(recorded.clone()))
                 .configure(|cfg| keyward.register(cfg))
                 .configure(keyward.api())
                 .configure(admin::config)
@@ -378,6 +434,7 @@ impl Application {
         Ok(Self {
             server,
             port,
+            metrics,
             pool,
             audit,
             propagation,
@@ -386,6 +443,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `GET /metrics` is served on, when `metrics_bind` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     /// The pool the server uses (tests check the store's invariants through it).
@@ -407,7 +469,18 @@ impl Application {
     /// still pending, checkpoints SQLite's write-ahead log into the database file and closes
     /// the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await?;
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            (actix_web::rt::spawn(server), handle)
+        });
+        let served = self.server.await;
+        if let Some((task, handle)) = metrics {
+            handle.stop(true).await;
+            if let Ok(Err(err)) = task.await {
+                tracing::warn!(error = %err, "the metrics listener failed");
+            }
+        }
+        served?;
         let (pool, audit) = (self.pool, self.audit);
         drop(self.propagation);
         let closed = web::block(move || {

@@ -24,10 +24,20 @@ use super::token_store::{
 use crate::clock::Clock;
 use crate::db::models::revocation::Revocations;
 use crate::db::models::token::{Blacklisting, NewOutstanding};
+use crate::db::models::token_session::EndReason;
 use crate::db::{DbError, stored_time};
+use crate::metrics::RevocationCounters;
+
+/// Memory's side of a revocation this instance made: the lists learn it, the counters count
+/// it (a sync's revocations are learnt, not counted: other instances made them).
+fn learn(lists: &Lists, counts: &RevocationCounters, revocations: &Revocations) {
+    lists.remember(revocations);
+    counts.revoked(revocations.tokens.len(), revocations.sessions.len());
+}
 
 pub struct TokenBlacklist {
     pub(super) lists: Lists,
+    counts: RevocationCounters,
     store: Addr<TokenStore>,
     /// The store thread for the background sync, apart from the request path's threads.
     sync_store: Addr<TokenStore>,
@@ -46,16 +56,19 @@ pub struct TokenBlacklist {
 }
 
 impl TokenBlacklist {
-    /// `loaded_at` is when the caller read the initial lists.
+    /// `loaded_at` is when the caller read the initial lists; `counts` counts the revocations
+    /// this instance makes.
     pub fn new(
         lists: Lists,
         (store, sync_store): (Addr<TokenStore>, Addr<TokenStore>),
         clock: Clock,
         intervals: (Duration, Duration),
         loaded_at: OffsetDateTime,
+        counts: RevocationCounters,
     ) -> Self {
         Self {
             lists,
+            counts,
             store,
             sync_store,
             syncing: false,
@@ -185,18 +198,24 @@ impl Handler<Refresh> for TokenBlacklist {
     type Result = ResponseFuture<Result<SessionRefresh, DbError>>;
 
     fn handle(&mut self, msg: Refresh, _: &mut Self::Context) -> Self::Result {
-        let lists = self.lists.clone();
+        let (lists, counts) = (self.lists.clone(), self.counts.clone());
         let rotated = self.rotated.clone();
         let at = msg.0.now.assume_utc();
         let request = self.store.send(msg.0).timeout(ASK_TIMEOUT);
         Box::pin(async move {
             let (outcome, revocations) = flatten(request.await)?;
-            lists.remember(&revocations);
+            learn(&lists, &counts, &revocations);
             // The spent token of a rotation; a session's end is announced by the database.
             if let (SessionRefresh::Advanced { .. }, Some(queue)) = (&outcome, rotated) {
                 for token in &revocations.tokens {
                     queue.push(&token.jti, unix(token.expires_at), at);
                 }
+            }
+            if matches!(
+                outcome,
+                SessionRefresh::Refused(Some(EndReason::RefreshReuse))
+            ) {
+                counts.refresh_reused();
             }
             Ok(outcome)
         })
@@ -212,11 +231,11 @@ impl Handler<EndUserSessions> for TokenBlacklist {
     type Result = ResponseFuture<Result<Revocations, DbError>>;
 
     fn handle(&mut self, msg: EndUserSessions, _: &mut Self::Context) -> Self::Result {
-        let lists = self.lists.clone();
+        let (lists, counts) = (self.lists.clone(), self.counts.clone());
         let request = self.store.send(msg.0).timeout(ASK_TIMEOUT);
         Box::pin(async move {
             let revocations = flatten(request.await)?;
-            lists.remember(&revocations);
+            learn(&lists, &counts, &revocations);
             Ok(revocations)
         })
     }
@@ -237,7 +256,7 @@ impl Handler<Blacklist> for TokenBlacklist {
     type Result = ResponseFuture<Result<Blacklisting, DbError>>;
 
     fn handle(&mut self, msg: Blacklist, _: &mut Self::Context) -> Self::Result {
-        let lists = self.lists.clone();
+        let (lists, counts) = (self.lists.clone(), self.counts.clone());
         let (jti, exp) = (msg.token.jti.clone(), unix(msg.token.expires_at));
         let request = self
             .store
@@ -250,7 +269,7 @@ impl Handler<Blacklist> for TokenBlacklist {
         Box::pin(async move {
             let (outcome, revocations) = flatten(request.await)?;
             lists.revoked.insert(&jti, exp);
-            lists.remember(&revocations);
+            learn(&lists, &counts, &revocations);
             Ok(outcome)
         })
     }
@@ -270,7 +289,7 @@ impl Handler<Rotate> for TokenBlacklist {
     type Result = ResponseFuture<Result<Blacklisting, DbError>>;
 
     fn handle(&mut self, msg: Rotate, _: &mut Self::Context) -> Self::Result {
-        let revoked = Arc::clone(&self.lists.revoked);
+        let (revoked, counts) = (Arc::clone(&self.lists.revoked), self.counts.clone());
         let rotated = self.rotated.clone();
         let at = msg.at.assume_utc();
         let (jti, exp, blacklist_old) = (
@@ -294,6 +313,9 @@ impl Handler<Rotate> for TokenBlacklist {
                 if let Some(queue) = rotated {
                     queue.push(&jti, exp, at);
                 }
+                if outcome == Blacklisting::Done {
+                    counts.revoked(1, 0);
+                }
             }
             Ok(outcome)
         })
@@ -309,7 +331,7 @@ impl Handler<Remember> for TokenBlacklist {
     type Result = ();
 
     fn handle(&mut self, msg: Remember, _: &mut Self::Context) {
-        self.lists.remember(&msg.0);
+        learn(&self.lists, &self.counts, &msg.0);
     }
 }
 
@@ -327,7 +349,7 @@ impl Handler<RevokeTokens> for TokenBlacklist {
     type Result = ResponseFuture<Result<usize, DbError>>;
 
     fn handle(&mut self, msg: RevokeTokens, _: &mut Self::Context) -> Self::Result {
-        let lists = self.lists.clone();
+        let (lists, counts) = (self.lists.clone(), self.counts.clone());
         let request = self
             .store
             .send(RevokeIds {
@@ -338,7 +360,7 @@ impl Handler<RevokeTokens> for TokenBlacklist {
             .timeout(ASK_TIMEOUT);
         Box::pin(async move {
             let revocations = flatten(request.await)?;
-            lists.remember(&revocations);
+            learn(&lists, &counts, &revocations);
             Ok(revocations.tokens.len())
         })
     }

@@ -22,6 +22,7 @@ use crate::auth::random_token;
 use crate::client::ClientView;
 use crate::clock::Clock;
 use crate::error::retry_after;
+use crate::metrics::{Mailbox, Metrics, SignInOutcome, SignInVia};
 
 pub const BAD_CREDENTIALS: &str = "Please enter the correct username and password for a staff account. Note that both fields may be case-sensitive.";
 
@@ -101,6 +102,7 @@ pub async fn submit(
     users: web::Data<Addr<UserManager>>,
     audit: web::Data<Audit>,
     clock: web::Data<Clock>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form::read(body).await?;
     let (username, next) = (form.text("username"), form.text("next"));
@@ -121,10 +123,13 @@ pub async fn submit(
         purpose: LoginPurpose::Console,
         now,
     };
-    let outcome = users.send(attempt).timeout(ASK_TIMEOUT).await?;
-    if let Some(event) = sign_in_event(&req, &username, &outcome, "console", now) {
+    let call = users.send(attempt).timeout(ASK_TIMEOUT);
+    let outcome = metrics.calls.time(Mailbox::UserManager, call).await?;
+    let via = SignInVia::Console;
+    if let Some(event) = sign_in_event(&req, &username, &outcome, via.label(), now) {
         audit.record(event);
     }
+    metrics.tokens.sign_in(via, SignInOutcome::of(&outcome));
     let user = match outcome {
         Ok(user) => user,
         Err(UserError::Throttled(wait)) => return Ok(throttled(&req, &username, &next, wait)),

@@ -2,12 +2,15 @@
 //! 405 with `Allow` for every other method. As in DRF, `OPTIONS` authenticates and checks
 //! permissions first: each resource names the extractor its reads use, and `OPTIONS` runs it.
 
+use std::rc::Rc;
+
 use actix_web::http::Method;
 use actix_web::http::header::ALLOW;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, Resource, web};
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
+use crate::metrics::RouteLabel;
 
 /// What `OPTIONS` describes.
 pub struct Meta {
@@ -27,23 +30,29 @@ pub type Anyone = ();
 /// resource's reads (`AuthUser`, `Allowed<P>`, or [`Anyone`]): `OPTIONS` answers only when it
 /// passes, with the 401 or 403 a `GET` would get otherwise. Each spelling is its own
 /// single-pattern resource: the router matches static paths by comparison, with no regex on
-/// the hot path.
+/// the hot path. Both spellings are counted under `path` in the request metrics.
 pub fn serve<G: FromRequest + 'static>(
     cfg: &mut web::ServiceConfig,
     path: &'static str,
     meta: &'static Meta,
     routes: impl Fn(Resource) -> Resource,
 ) {
-    cfg.service(routes(resource::<G>(path, meta)));
+    let label = Rc::new(RouteLabel::new(path));
+    cfg.service(routes(resource::<G>(path, meta, Rc::clone(&label))));
     let bare = path.trim_end_matches('/');
     if bare != path && !bare.is_empty() {
-        cfg.service(routes(resource::<G>(bare, meta)));
+        cfg.service(routes(resource::<G>(bare, meta, label)));
     }
 }
 
 /// A resource at `path` with a guarded `OPTIONS` and a 405 default.
-fn resource<G: FromRequest + 'static>(path: &'static str, meta: &'static Meta) -> Resource {
+fn resource<G: FromRequest + 'static>(
+    path: &'static str,
+    meta: &'static Meta,
+    label: Rc<RouteLabel>,
+) -> Resource {
     web::resource(path)
+        .app_data(label)
         .route(
             web::route()
                 .method(Method::OPTIONS)

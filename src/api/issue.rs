@@ -18,6 +18,7 @@ use crate::db::models::token_session::{NewTokenSession, SessionKind};
 use crate::db::stored_time;
 use crate::error::ApiError;
 use crate::jwt::{Decoded, Minted, SessionClaim, Subject, TokenCodec, new_session_id};
+use crate::metrics::{Mailbox, timed};
 
 /// The longest user agent kept with a session.
 const USER_AGENT_MAX: usize = 512;
@@ -176,13 +177,14 @@ impl Login<'_> {
                 .map(|a| a.to_string())
                 .unwrap_or_default(),
         };
-        self.blacklist
+        let call = self
+            .blacklist
             .send(Start(StartSession {
                 session,
                 token: minted_row(first, Some(user_id), self.now),
             }))
-            .timeout(ASK_TIMEOUT)
-            .await??;
+            .timeout(ASK_TIMEOUT);
+        timed(self.req, Mailbox::TokenBlacklist, call).await??;
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use super::cookie_transport::{Kind, Presented, Transport};
 use super::endpoint::{Anyone, Meta, serve};
 use super::issue::{Login, mint_failed, presented_row};
 use super::session_policy::SessionPolicy;
-use super::token::{check_token_user, credentials, ended_at_refresh};
+use super::token::{answer_status, check_token_user, credentials, ended_at_refresh};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::ended_sessions::EndedSessions;
 use crate::actors::revoked::RevokedSet;
@@ -21,6 +21,7 @@ use crate::db::models::token_session::EndReason;
 use crate::db::stored_time;
 use crate::error::ApiError;
 use crate::jwt::{TokenCodec, TokenError, TokenKind};
+use crate::metrics::{Mailbox, Metrics, RefreshKind, SignInVia, timed};
 
 static OBTAIN: Meta = Meta {
     name: "Token Obtain Sliding",
@@ -62,7 +63,7 @@ async fn obtain(
 ) -> Result<HttpResponse, ApiError> {
     transport.check_sign_in(&req)?;
     let now = clock.now();
-    let user = credentials(&req, payload, &users, &audit, now, "sliding").await?;
+    let user = credentials(&req, payload, &users, &audit, now, SignInVia::Sliding).await?;
     let login = Login {
         req: &req,
         codec: &codec,
@@ -76,6 +77,7 @@ async fn obtain(
 
 /// **Permissions:** holder of a sliding token. `POST {"token"}` -> `{"token"}` with the same id
 /// and refresh deadline and a new expiry; its session's idle and absolute deadlines apply.
+/// Counted in the metrics by its answer.
 #[allow(clippy::too_many_arguments)]
 async fn refresh(
     req: HttpRequest,
@@ -88,11 +90,35 @@ async fn refresh(
     audit: web::Data<Audit>,
     transport: web::Data<Transport>,
     clock: web::Data<Clock>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, ApiError> {
+    let answer = slide(
+        &req, payload, &blacklist, &revoked, &ended, &codec, &policy, &audit, &transport, &clock,
+    )
+    .await;
+    metrics
+        .tokens
+        .refresh(RefreshKind::Sliding, answer_status(&answer));
+    answer
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn slide(
+    req: &HttpRequest,
+    payload: web::Payload,
+    blacklist: &Addr<TokenBlacklist>,
+    revoked: &RevokedSet,
+    ended: &EndedSessions,
+    codec: &TokenCodec,
+    policy: &SessionPolicy,
+    audit: &Audit,
+    transport: &Transport,
+    clock: &Clock,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
     let ts = now.unix_timestamp();
     let Presented { raw, token, .. } = transport
-        .presented(&req, payload, Kind::Sliding, &codec, ts)
+        .presented(req, payload, Kind::Sliding, codec, ts)
         .await?;
     if revoked.contains(&token.jti) || ended.holds(&token) {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
@@ -103,11 +129,11 @@ async fn refresh(
     codec
         .check_refresh_exp(&token, ts)
         .map_err(ApiError::InvalidToken)?;
-    let user_id = check_token_user(&req, &raw, &token, &codec, &blacklist, now).await?;
+    let user_id = check_token_user(req, &raw, &token, codec, blacklist, now).await?;
     let deadline = match &token.session_id {
         None => None,
         Some(session_id) => {
-            let outcome = blacklist
+            let call = blacklist
                 .send(Refresh(RefreshSession {
                     session_id: session_id.clone(),
                     presented: presented_row(&raw, &token, Some(user_id), now),
@@ -118,8 +144,8 @@ async fn refresh(
                     idle_before: policy.idle_before(now),
                     grace_since: None,
                 }))
-                .timeout(ASK_TIMEOUT)
-                .await??;
+                .timeout(ASK_TIMEOUT);
+            let outcome = timed(req, Mailbox::TokenBlacklist, call).await??;
             match outcome {
                 SessionRefresh::Advanced { deadline, .. } => {
                     Some(deadline.assume_utc().unix_timestamp())
@@ -127,7 +153,7 @@ async fn refresh(
                 SessionRefresh::Refused(Some(
                     reason @ (EndReason::MaxLifetime | EndReason::Idle),
                 )) => {
-                    audit.record(ended_at_refresh(&req, user_id, session_id, reason));
+                    audit.record(ended_at_refresh(req, user_id, session_id, reason));
                     return Err(ApiError::InvalidToken(TokenError::Expired));
                 }
                 SessionRefresh::Refused(_) | SessionRefresh::Retry => {

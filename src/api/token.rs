@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use actix::Addr;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::{Value, json};
 
 use super::body;
@@ -30,6 +31,7 @@ use crate::db::models::token_session::EndReason;
 use crate::db::stored_time;
 use crate::error::ApiError;
 use crate::jwt::{Decoded, TokenCodec, TokenError, TokenKind};
+use crate::metrics::{Mailbox, Metrics, RefreshKind, SignInOutcome, SignInVia, timed};
 
 /// Rotation switches, as app data.
 #[derive(Debug, Clone, Copy)]
@@ -84,21 +86,21 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 
 /// Reads `{"username", "password"}` and asks the user manager to check them (through the
 /// sign-in throttle, which counts per client address and username). The attempt is recorded
-/// in the audit log as made `via` this endpoint.
+/// in the audit log and the metrics as made `via` this endpoint.
 pub(super) async fn credentials(
     req: &HttpRequest,
     payload: web::Payload,
     users: &Addr<UserManager>,
     audit: &Audit,
     now: time::OffsetDateTime,
-    via: &str,
+    via: SignInVia,
 ) -> Result<Arc<UserSnapshot>, ApiError> {
     let data = body::parse(req, payload).await?;
     let mut fields = Fields::new();
     let username = fields.username(&data);
     let password = fields.required(&data, "password", Trim::Keep);
     fields.finish()?;
-    let outcome = users
+    let attempt = users
         .send(Authenticate {
             username: username.clone(),
             password,
@@ -106,10 +108,13 @@ pub(super) async fn credentials(
             purpose: LoginPurpose::Token,
             now,
         })
-        .timeout(ASK_TIMEOUT)
-        .await?;
-    if let Some(event) = sign_in_event(req, &username, &outcome, via, now) {
+        .timeout(ASK_TIMEOUT);
+    let outcome = timed(req, Mailbox::UserManager, attempt).await?;
+    if let Some(event) = sign_in_event(req, &username, &outcome, via.label(), now) {
         audit.record(event);
+    }
+    if let Some(metrics) = req.app_data::<web::Data<Metrics>>() {
+        metrics.tokens.sign_in(via, SignInOutcome::of(&outcome));
     }
     outcome.map_err(super::user_error)
 }
@@ -145,7 +150,7 @@ async fn obtain(
 ) -> Result<HttpResponse, ApiError> {
     transport.check_sign_in(&req)?;
     let now = clock.now();
-    let user = credentials(&req, payload, &users, &audit, now, "token").await?;
+    let user = credentials(&req, payload, &users, &audit, now, SignInVia::Token).await?;
     let login = Login {
         req: &req,
         codec: &codec,
@@ -186,14 +191,14 @@ pub(super) async fn check_token_user(
     }
     if codec.check_revoke() && !crate::auth::stamp_matches(&user, token, codec) {
         let row = presented_row(raw, token, Some(id), now);
-        blacklist
+        let call = blacklist
             .send(Blacklist {
                 token: row,
                 session: None,
                 at: stored_time(now),
             })
-            .timeout(ASK_TIMEOUT)
-            .await??;
+            .timeout(ASK_TIMEOUT);
+        timed(req, Mailbox::TokenBlacklist, call).await??;
         return Err(ApiError::AuthenticationFailed(
             "The user's password has been changed.",
         ));
@@ -205,6 +210,7 @@ pub(super) async fn check_token_user(
 /// `refresh` when rotating. A token of a session moves the session on in one transaction:
 /// exactly one of several concurrent uses of a token succeeds, and a rotated token presented
 /// again ends the session (reuse detection), unless it comes within `refresh_reuse_interval`.
+/// Counted in the metrics by its answer.
 #[allow(clippy::too_many_arguments)]
 async fn refresh(
     req: HttpRequest,
@@ -219,18 +225,52 @@ async fn refresh(
     audit: web::Data<Audit>,
     transport: web::Data<Transport>,
     clock: web::Data<Clock>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, ApiError> {
+    let answer = refresh_pair(
+        &req, payload, &blacklist, &revoked, &ended, &codec, &rotation, &policy, &retries, &audit,
+        &transport, &clock,
+    )
+    .await;
+    metrics
+        .tokens
+        .refresh(RefreshKind::Pair, answer_status(&answer));
+    answer
+}
+
+/// The status a handler's answer goes out with.
+pub(super) fn answer_status(answer: &Result<HttpResponse, ApiError>) -> StatusCode {
+    match answer {
+        Ok(response) => response.status(),
+        Err(err) => err.status_code(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn refresh_pair(
+    req: &HttpRequest,
+    payload: web::Payload,
+    blacklist: &Addr<TokenBlacklist>,
+    revoked: &RevokedSet,
+    ended: &EndedSessions,
+    codec: &web::Data<TokenCodec>,
+    rotation: &Rotation,
+    policy: &SessionPolicy,
+    retries: &RotationRetries,
+    audit: &Audit,
+    transport: &Transport,
+    clock: &Clock,
 ) -> Result<HttpResponse, ApiError> {
     let now = clock.now();
     let ts = now.unix_timestamp();
     let Presented { raw, token, .. } = transport
-        .presented(&req, payload, Kind::Pair, &codec, ts)
+        .presented(req, payload, Kind::Pair, codec, ts)
         .await?;
     let Some(session_id) = token.session_id.clone() else {
         if revoked.contains(&token.jti) {
             return Err(ApiError::InvalidToken(TokenError::Blacklisted));
         }
-        let answer =
-            refresh_without_session(&req, &raw, &token, &blacklist, &codec, &rotation, now);
+        let answer = refresh_without_session(req, &raw, &token, blacklist, codec, rotation, now);
         return Ok(transport.pair(answer.await?));
     };
     if ended.contains(&session_id) {
@@ -248,7 +288,7 @@ async fn refresh(
     token
         .expect_kind(TokenKind::Refresh)
         .map_err(ApiError::InvalidToken)?;
-    let user_id = check_token_user(&req, &raw, &token, &codec, &blacklist, now).await?;
+    let user_id = check_token_user(req, &raw, &token, codec, blacklist, now).await?;
 
     let rotate = rotation.rotate_refresh_tokens;
     let successor = rotate.then(|| {
@@ -262,7 +302,7 @@ async fn refresh(
         });
         (jti, mint)
     });
-    let outcome = blacklist
+    let call = blacklist
         .send(Refresh(RefreshSession {
             session_id,
             presented: presented_row(&raw, &token, Some(user_id), now),
@@ -273,8 +313,8 @@ async fn refresh(
             idle_before: policy.idle_before(now),
             grace_since: policy.grace_since(now),
         }))
-        .timeout(ASK_TIMEOUT)
-        .await??;
+        .timeout(ASK_TIMEOUT);
+    let outcome = timed(req, Mailbox::TokenBlacklist, call).await??;
     match outcome {
         SessionRefresh::Advanced {
             deadline,
@@ -293,14 +333,14 @@ async fn refresh(
             }
             Ok(transport.pair(answer))
         }
-        SessionRefresh::Retry => match retries.wait_for(&token.jti, &clock).await {
+        SessionRefresh::Retry => match retries.wait_for(&token.jti, clock).await {
             Some(answer) => Ok(transport.pair(answer)),
             None => Err(ApiError::InvalidToken(TokenError::Blacklisted)),
         },
         SessionRefresh::Refused(reason) => {
             let session = token.session_id.as_deref().unwrap_or_default();
             if let Some(reason) = reason {
-                audit.record(ended_at_refresh(&req, user_id, session, reason));
+                audit.record(ended_at_refresh(req, user_id, session, reason));
             }
             if reason == Some(EndReason::RefreshReuse) {
                 tracing::warn!(
@@ -363,15 +403,15 @@ async fn refresh_without_session(
     let next = codec
         .rotated(&token.payload, &codec.new_id(), ts, None)
         .map_err(mint_failed)?;
-    let outcome = blacklist
+    let call = blacklist
         .send(Rotate {
             old: presented_row(raw, token, Some(user_id), now),
             new: minted_row(&next, Some(user_id), now),
             blacklist_old: rotation.blacklist_after_rotation,
             at: stored_time(now),
         })
-        .timeout(ASK_TIMEOUT)
-        .await??;
+        .timeout(ASK_TIMEOUT);
+    let outcome = timed(req, Mailbox::TokenBlacklist, call).await??;
     if outcome == Blacklisting::AlreadyBlacklisted {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
@@ -457,14 +497,14 @@ async fn log_out(
     };
     let row = presented_row(raw, token, user_id, now);
     let session = token.session_id.clone().map(|id| (id, user_id));
-    let outcome = blacklist
+    let call = blacklist
         .send(Blacklist {
             token: row,
             session,
             at: stored_time(now),
         })
-        .timeout(ASK_TIMEOUT)
-        .await??;
+        .timeout(ASK_TIMEOUT);
+    let outcome = timed(&req, Mailbox::TokenBlacklist, call).await??;
     if outcome == Blacklisting::AlreadyBlacklisted {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }

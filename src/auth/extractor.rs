@@ -20,6 +20,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::{ApiError, TokenClassMessage};
 use crate::jwt::{Decoded, TokenCodec, TokenError, TokenKind};
+use crate::metrics::{Mailbox, timed};
 
 /// How protected routes read credentials.
 #[derive(Debug, Clone)]
@@ -183,7 +184,8 @@ pub async fn find_user(req: &HttpRequest, id: i64) -> Result<Option<Arc<UserSnap
         return Ok(Some(hit));
     }
     let readers = data::<UserReader>(req)?;
-    let loaded = readers.0.send(LoadUser(id)).timeout(ASK_TIMEOUT).await?;
+    let call = readers.0.send(LoadUser(id)).timeout(ASK_TIMEOUT);
+    let loaded = timed(req, Mailbox::UserReader, call).await?;
     loaded.map_err(crate::api::user_error)
 }
 

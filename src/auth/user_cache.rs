@@ -89,4 +89,13 @@ impl UserCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.entries.clear();
     }
+
+    /// Users held, including entries past their TTL that no lookup has replaced yet.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }

@@ -14,6 +14,7 @@ use crate::propagation::sqlite_instances_warning;
 
 pub fn run(settings: &Settings) -> CliResult {
     println!("settings: ok");
+    println!("metrics: {}", metrics_line(settings));
     let url = DatabaseUrl::parse(&settings.database_url)?;
     if !needs_generated_secret(settings) {
         SigningKeys::from_settings(settings, None)?;
@@ -90,4 +91,16 @@ fn instances(settings: &Settings, conn: &mut DbConn) -> Result<usize, DbError> {
     }
     println!("connections: ok ({sum})");
     Ok(0)
+}
+
+/// Where `GET /metrics` is served, and whether a scrape needs the token.
+fn metrics_line(settings: &Settings) -> String {
+    if !settings.metrics_enabled() {
+        return "off (metrics_bind is empty)".into();
+    }
+    let guard = match settings.metrics_token {
+        Some(_) => "a bearer token (metrics_token) required",
+        None => "no token: anyone who reaches that address may scrape",
+    };
+    format!("GET /metrics on {}, {guard}", settings.metrics_bind)
 }

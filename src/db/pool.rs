@@ -3,6 +3,7 @@
 //! the database is unreachable, checkouts fail at once (see [`super::health`]).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -41,6 +42,7 @@ pub struct DbPool {
     manager: ConnectionManager,
     health: Arc<DbHealth>,
     wait: Duration,
+    checkouts: Arc<Checkouts>,
     /// Held by every clone: the prober thread ends once the last one is dropped.
     _alive: Arc<()>,
 }
@@ -56,23 +58,32 @@ impl DbPool {
     /// A connection, waiting at most the pool's `wait` for one; at once `Unavailable` while
     /// the database is known to be unreachable.
     pub fn get(&self) -> Result<PooledConn, DbError> {
-        let deadline = Instant::now() + self.wait;
+        let started = Instant::now();
+        let got = self.get_by(started + self.wait);
+        self.checkouts.record(&got, started.elapsed());
+        got.map_err(|miss| match miss {
+            Miss::Down => DbError::Unavailable(format!(
+                "database unreachable ({})",
+                self.health.cause().trim()
+            )),
+            Miss::Timeout => {
+                DbError::Unavailable(format!("no database connection within {:?}", self.wait))
+            }
+            Miss::Closed => DbError::Unavailable("the database pool is closed".into()),
+        })
+    }
+
+    fn get_by(&self, deadline: Instant) -> Result<PooledConn, Miss> {
         loop {
             if self.health.is_closed() {
-                return Err(DbError::Unavailable("the database pool is closed".into()));
+                return Err(Miss::Closed);
             }
             if self.health.is_down() {
-                return Err(DbError::Unavailable(format!(
-                    "database unreachable ({})",
-                    self.health.cause().trim()
-                )));
+                return Err(Miss::Down);
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(DbError::Unavailable(format!(
-                    "no database connection within {:?}",
-                    self.wait
-                )));
+                return Err(Miss::Timeout);
             }
             // Short slices, so a waiter learns at once that the database went down.
             let slice = (deadline - now).min(Duration::from_millis(100));
@@ -87,6 +98,78 @@ impl DbPool {
     pub fn connector(&self) -> ConnectionManager {
         self.manager.clone()
     }
+
+    /// The pool's size and use now, and its checkouts so far (cheap enough for every scrape:
+    /// one short lock inside the pool).
+    pub fn status(&self) -> PoolStatus {
+        let state = self.pool.state();
+        PoolStatus {
+            max: self.pool.max_size(),
+            open: state.connections,
+            idle: state.idle_connections,
+            up: !self.health.is_down(),
+            checkouts: self.checkouts.count.load(Ordering::Relaxed),
+            waited: Duration::from_micros(self.checkouts.waited_micros.load(Ordering::Relaxed)),
+            timeouts: self.checkouts.timeouts.load(Ordering::Relaxed),
+            refused: self.checkouts.refused.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Why a checkout got no connection.
+enum Miss {
+    /// The database is known to be unreachable: refused at once.
+    Down,
+    /// No connection came free within the wait.
+    Timeout,
+    /// The pool was closed.
+    Closed,
+}
+
+/// Checkouts so far: how many, how long they waited in all, how many got no connection.
+#[derive(Debug, Default)]
+struct Checkouts {
+    count: AtomicU64,
+    waited_micros: AtomicU64,
+    timeouts: AtomicU64,
+    refused: AtomicU64,
+}
+
+impl Checkouts {
+    fn record(&self, got: &Result<PooledConn, Miss>, waited: Duration) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX);
+        self.waited_micros.fetch_add(micros, Ordering::Relaxed);
+        match got {
+            Ok(_) => {}
+            Err(Miss::Timeout) => {
+                self.timeouts.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(Miss::Down | Miss::Closed) => {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// A pool's state, for the metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStatus {
+    /// Most connections the pool opens (`database_pool_size`).
+    pub max: u32,
+    /// Connections open now, in use or idle.
+    pub open: u32,
+    /// Open connections waiting in the pool.
+    pub idle: u32,
+    /// Whether the database is reachable, as last seen.
+    pub up: bool,
+    /// Checkouts so far, and their waits added up.
+    pub checkouts: u64,
+    pub waited: Duration,
+    /// Checkouts that got no connection within `database_wait_timeout`.
+    pub timeouts: u64,
+    /// Checkouts refused at once because the database was unreachable.
+    pub refused: u64,
 }
 
 /// Opens connections for the pool.
@@ -270,6 +353,7 @@ pub fn build_pool(url: &DatabaseUrl, size: u32, timeouts: PoolTimeouts) -> Resul
         manager,
         health,
         wait: timeouts.wait,
+        checkouts: Arc::default(),
         _alive: alive,
     })
 }

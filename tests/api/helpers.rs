@@ -30,6 +30,8 @@ pub const INITIAL_STAMP: &str = "initial-stamp";
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:<port>` of the metrics listener, when `metrics_bind` is set.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub clock: Clock,
     pub pool: DbPool,
@@ -110,6 +112,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .unwrap_or_else(|e| panic!("application failed to start: {e}"));
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let pool = app.pool();
     let audit = app.audit();
     let propagation = app.propagation();
@@ -121,6 +126,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .unwrap_or_else(|e| panic!("client: {e}"));
     TestApp {
         address,
+        metrics_address,
         client,
         clock,
         pool,

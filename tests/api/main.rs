@@ -38,6 +38,7 @@ mod login_fields;
 mod login_fields_check;
 mod login_throttle;
 mod me_password;
+mod metrics;
 mod migrations;
 mod null_characters;
 mod operations;
