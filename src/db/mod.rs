@@ -5,6 +5,7 @@ mod checkpoint;
 mod connection;
 mod error;
 mod health;
+mod liveness;
 pub mod migrations;
 pub mod models;
 mod pool;
