@@ -246,8 +246,8 @@ async fn refresh(
         let jti = codec.new_id();
         let (codec, payload, next) = (codec.clone(), token.payload.clone(), jti.clone());
         let mint: MintSuccessor = Box::new(move |deadline| {
-            let deadline = deadline.assume_utc().unix_timestamp();
-            let minted = codec.rotated(&payload, &next, ts, Some(deadline))?;
+            let deadline = deadline.map(|d| d.assume_utc().unix_timestamp());
+            let minted = codec.rotated(&payload, &next, ts, deadline)?;
             let row = minted_row(&minted, Some(user_id), now);
             Ok((minted, row))
         });
