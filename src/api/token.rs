@@ -62,15 +62,16 @@ static BLACKLIST: Meta = Meta {
     allow: "POST, OPTIONS",
 };
 
+/// The most used first: the router tries resources in order.
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<Anyone>(cfg, "/api/token/", &OBTAIN, |r| {
-        r.route(web::post().to(obtain))
+    serve::<Anyone>(cfg, "/api/token/verify/", &VERIFY, |r| {
+        r.route(web::post().to(verify))
     });
     serve::<Anyone>(cfg, "/api/token/refresh/", &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
-    serve::<Anyone>(cfg, "/api/token/verify/", &VERIFY, |r| {
-        r.route(web::post().to(verify))
+    serve::<Anyone>(cfg, "/api/token/", &OBTAIN, |r| {
+        r.route(web::post().to(obtain))
     });
     serve::<Anyone>(cfg, "/api/token/blacklist/", &BLACKLIST, |r| {
         r.route(web::post().to(blacklist))
@@ -163,11 +164,11 @@ pub(super) async fn check_token_user(
     blacklist: &Addr<TokenBlacklist>,
     now: time::OffsetDateTime,
 ) -> Result<i64, ApiError> {
-    if !token.has_user_id(codec.names()) {
+    if !token.has_user_id() {
         return Err(crate::auth::no_user_id());
     }
     let no_account = ApiError::AuthenticationFailed("No active account found for the given token.");
-    let Some(id) = token.user_id(codec.names()) else {
+    let Some(id) = token.user_id() else {
         return Err(no_account);
     };
     let user = crate::auth::find_user(req, id).await?.ok_or(no_account)?;
@@ -179,7 +180,7 @@ pub(super) async fn check_token_user(
             "No active account found for the given token.",
         ));
     }
-    if codec.check_revoke() && !crate::auth::stamp_matches(&user, token, codec) {
+    if codec.check_revoke() && !crate::auth::stamp_matches(&user, token) {
         let row = presented_row(raw, token, Some(id), now);
         blacklist
             .send(Blacklist {
@@ -241,10 +242,11 @@ async fn refresh(
         .map_err(ApiError::InvalidToken)?;
     let user_id = check_token_user(&req, &raw, &token, &codec, &blacklist, now).await?;
 
+    let claims = token.claims();
     let rotate = rotation.rotate_refresh_tokens;
     let successor = rotate.then(|| {
         let jti = codec.new_id();
-        let (codec, payload, next) = (codec.clone(), token.payload.clone(), jti.clone());
+        let (codec, payload, next) = (codec.clone(), claims.clone(), jti.clone());
         let mint: MintSuccessor = Box::new(move |deadline| {
             let deadline = deadline.map(|d| d.assume_utc().unix_timestamp());
             let minted = codec.rotated(&payload, &next, ts, deadline)?;
@@ -273,7 +275,7 @@ async fn refresh(
         } => {
             let deadline = deadline.assume_utc().unix_timestamp();
             let access = codec
-                .access_for(&token.payload, ts, Some(deadline))
+                .access_for(&claims, ts, Some(deadline))
                 .map_err(mint_failed)?;
             let Some(next) = successor else {
                 return Ok(token_answer(json!({ "access": access.token })));
@@ -345,14 +347,13 @@ async fn refresh_without_session(
         .map_err(ApiError::InvalidToken)?;
     let user_id = check_token_user(req, raw, token, codec, blacklist, now).await?;
 
-    let access = codec
-        .access_for(&token.payload, ts, None)
-        .map_err(mint_failed)?;
+    let claims = token.claims();
+    let access = codec.access_for(&claims, ts, None).map_err(mint_failed)?;
     if !rotation.rotate_refresh_tokens {
         return Ok(token_answer(json!({ "access": access.token })));
     }
     let next = codec
-        .rotated(&token.payload, &codec.new_id(), ts, None)
+        .rotated(&claims, &codec.new_id(), ts, None)
         .map_err(mint_failed)?;
     let outcome = blacklist
         .send(Rotate {
@@ -419,7 +420,7 @@ async fn blacklist(
     token
         .expect_kind(TokenKind::Refresh)
         .map_err(ApiError::InvalidToken)?;
-    let user_id = match token.user_id(codec.names()) {
+    let user_id = match token.user_id() {
         Some(id) => crate::auth::find_user(&req, id).await?.map(|u| u.id),
         None => None,
     };
