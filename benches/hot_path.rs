@@ -51,6 +51,7 @@ fn user() -> UserSnapshot {
         last_login: None,
         groups: vec!["analysts".into()],
         permissions,
+        rendered: Default::default(),
     }
 }
 

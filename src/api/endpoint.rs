@@ -34,16 +34,17 @@ pub fn serve<G: FromRequest + 'static>(
     meta: &'static Meta,
     routes: impl Fn(Resource) -> Resource,
 ) {
-    cfg.service(routes(resource::<G>(path, meta)));
+    cfg.service(resource::<G>(routes(web::resource(path)), meta));
     let bare = path.trim_end_matches('/');
     if bare != path && !bare.is_empty() {
-        cfg.service(routes(resource::<G>(bare, meta)));
+        cfg.service(resource::<G>(routes(web::resource(bare)), meta));
     }
 }
 
-/// A resource at `path` with a guarded `OPTIONS` and a 405 default.
-fn resource<G: FromRequest + 'static>(path: &'static str, meta: &'static Meta) -> Resource {
-    web::resource(path)
+/// `resource` (its own routes first: they are tried in order) with a guarded `OPTIONS` and a
+/// 405 default.
+fn resource<G: FromRequest + 'static>(resource: Resource, meta: &'static Meta) -> Resource {
+    resource
         .route(
             web::route()
                 .method(Method::OPTIONS)
