@@ -54,7 +54,6 @@ fn user() -> UserSnapshot {
         last_login: None,
         groups: vec!["analysts".into()],
         permissions,
-        rendered: Default::default(),
     }
 }
 

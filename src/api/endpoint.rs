@@ -38,25 +38,20 @@ pub fn serve<G: FromRequest + 'static>(
     routes: impl Fn(Resource) -> Resource,
 ) {
     let label = Rc::new(RouteLabel::new(path));
-    cfg.service(resource::<G>(
-        routes(web::resource(path)),
-        meta,
-        Rc::clone(&label),
-    ));
+    cfg.service(routes(resource::<G>(path, meta, Rc::clone(&label))));
     let bare = path.trim_end_matches('/');
     if bare != path && !bare.is_empty() {
-        cfg.service(resource::<G>(routes(web::resource(bare)), meta, label));
+        cfg.service(routes(resource::<G>(bare, meta, label)));
     }
 }
 
-/// `resource` (its own routes first: they are tried in order) with a guarded `OPTIONS` and a
-/// 405 default, labelled for the metrics.
+/// A resource at `path` with a guarded `OPTIONS` and a 405 default.
 fn resource<G: FromRequest + 'static>(
-    resource: Resource,
+    path: &'static str,
     meta: &'static Meta,
     label: Rc<RouteLabel>,
 ) -> Resource {
-    resource
+    web::resource(path)
         .app_data(label)
         .route(
             web::route()

@@ -120,10 +120,11 @@ pub async fn token_user(
     codec: &TokenCodec,
     check_active: bool,
 ) -> Result<Arc<UserSnapshot>, ApiError> {
-    if !token.has_user_id() {
+    let names = codec.names();
+    if !token.has_user_id(names) {
         return Err(no_user_id());
     }
-    let user = match token.user_id() {
+    let user = match token.user_id(names) {
         Some(id) => find_user(req, id).await?,
         None => None,
     };
@@ -201,7 +202,7 @@ pub fn check_user(
             code: "user_inactive",
         });
     }
-    if codec.check_revoke() && !stamp_matches(user, token) {
+    if codec.check_revoke() && !stamp_matches(user, token, codec) {
         return Err(ApiError::AuthenticationCode {
             detail: "The user's password has been changed.".into(),
             code: "password_changed",
@@ -211,8 +212,8 @@ pub fn check_user(
 }
 
 /// Whether the token carries the user's current security stamp (compared in constant time).
-pub fn stamp_matches(user: &UserSnapshot, token: &Decoded) -> bool {
+pub fn stamp_matches(user: &UserSnapshot, token: &Decoded, codec: &TokenCodec) -> bool {
     token
-        .stamp()
+        .stamp(codec.names())
         .is_some_and(|s| bool::from(s.as_bytes().ct_eq(user.security_stamp.as_bytes())))
 }
