@@ -504,7 +504,7 @@ async fn log_out(
             at: stored_time(now),
         })
         .timeout(ASK_TIMEOUT);
-    let outcome = timed(&req, Mailbox::TokenBlacklist, call).await??;
+    let outcome = timed(req, Mailbox::TokenBlacklist, call).await??;
     if outcome == Blacklisting::AlreadyBlacklisted {
         return Err(ApiError::InvalidToken(TokenError::Blacklisted));
     }
