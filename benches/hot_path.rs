@@ -54,6 +54,7 @@ fn user() -> UserSnapshot {
         last_login: None,
         groups: vec!["analysts".into()],
         permissions,
+        rendered: Default::default(),
     }
 }
 

@@ -68,6 +68,7 @@ WRK = env("WRK", "wrk")
 BCRYPT_BENCH = os.environ["BCRYPT_BENCH"]
 PEER_PYTHON = os.environ["PEER_PYTHON"]
 PEER_DIR = os.path.join(BENCH, "peer")
+LIMIT_MINT = os.environ["LIMIT_MINT"]
 
 SERVERS = {
     "keyward": {"port": int(os.environ["BENCH_KEYWARD_PORT"]), "pid": int(os.environ["BENCH_KEYWARD_PID"])},
@@ -81,7 +82,7 @@ WORKLOAD_SERVERS = {
     "get": ["keyward", "peer", "limit"],
     "verify": ["keyward", "peer"],
     "login": ["keyward", "peer", "bcrypt"],
-    "refresh": ["keyward", "peer"],
+    "refresh": ["keyward", "peer", "limit"],
     "mixed": ["keyward", "peer"],
 }
 WORKLOAD_PATH = {
@@ -288,13 +289,26 @@ def mint_peer_refresh(n):
     log(f"  minted {n} peer refresh tokens in-process ({time.time() - t0:.1f} s)")
 
 
+def mint_limit_refresh(n):
+    """n refresh tokens for the limit server, signed and recorded in its database by
+    limit-mint (what the limit's login would do; it has none)."""
+    t0 = time.time()
+    subprocess.run([LIMIT_MINT, "--count", str(n), "--users", str(CFG["users"]),
+                    "--out", pool_path("limit")], check=True, stdout=subprocess.DEVNULL)
+    log(f"  minted {n} limit refresh tokens in-process ({time.time() - t0:.1f} s)")
+
+
+MINT_REFRESH = {"keyward": mint_keyward_refresh, "peer": mint_peer_refresh,
+                "limit": mint_limit_refresh}
+
+
 def ensure_pool(name, need):
     have = count_lines(pool_path(name))
     if have >= need:
         return
     # Mint a little more than needed so the next run has slack too.
     n = need - have + max(8, need // 4)
-    (mint_keyward_refresh if name == "keyward" else mint_peer_refresh)(n)
+    MINT_REFRESH[name](n)
 
 
 def setup_users_and_tokens():
@@ -339,8 +353,11 @@ def setup_users_and_tokens():
         f.write(body["refresh"] + "\n")
     log(f"peer: {len(users)} users created, tokens minted, login checked ({time.time() - t0:.1f} s)")
 
-    # The limit server checks keyward's tokens (same signing key).
+    # The limit server checks keyward's tokens (same signing key); its refresh tokens are its
+    # own, recorded in its database.
     shutil.copyfile(access_path("keyward"), access_path("limit"))
+    open(pool_path("limit"), "w").close()
+    mint_limit_refresh(len(users))
     sanity_checks()
 
 
@@ -364,7 +381,7 @@ def sanity_checks():
             status, body = post_json(SERVERS[name]["port"], "/api/token/verify/", {"token": token})
             if status != 200:
                 raise RuntimeError(f"{name}: verify answered {status} {body}")
-    for name in ("keyward", "peer"):
+    for name in ("keyward", "peer", "limit"):
         path = pool_path(name)
         with open(path) as f:
             tokens = [t.strip() for t in f if t.strip()]
@@ -380,12 +397,12 @@ def sanity_checks():
         again, _ = post_json(SERVERS[name]["port"], "/api/token/refresh/", {"refresh": spent})
         if again != 401:
             raise RuntimeError(f"{name}: a spent refresh token answered {again}, not 401")
-        if name == "peer":
+        if name != "keyward":
             tokens.append(body["refresh"])
         with open(path, "w") as f:
             f.writelines(t + "\n" for t in tokens)
     log("sanity: GET /api/me/ 200 on keyward, peer and limit (keyward's token); verify 200; "
-        "refresh rotates and a spent refresh token is refused (401)")
+        "refresh rotates and a spent refresh token is refused (401) on keyward, peer and limit")
 
 
 # ---------------------------------------------------------------- running wrk

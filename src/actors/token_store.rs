@@ -5,6 +5,7 @@ use time::PrimitiveDateTime;
 
 pub use crate::db::models::revocation::WhichSessions;
 use crate::db::models::revocation::{self, Revocations};
+use crate::db::models::rotation::{self, Rotation};
 use crate::db::models::token::{self, Blacklisting, Cause, NewOutstanding, Revoked};
 use crate::db::models::token_session::{self, Advance, EndReason, Ended, NewTokenSession, Step};
 use crate::db::{DbError, DbPool};
@@ -77,14 +78,17 @@ impl Handler<BlacklistToken> for TokenStore {
     }
 }
 
-/// Mints the successor of a rotated refresh token once the session's deadline is known.
+/// Mints the successor of a rotated refresh token: no later than the session's deadline when
+/// it is given; without one, as long-lived as a refresh token is (the same token whenever the
+/// deadline is further away).
 pub type MintSuccessor =
-    Box<dyn FnOnce(PrimitiveDateTime) -> Result<(Minted, NewOutstanding), String> + Send>;
+    Box<dyn Fn(Option<PrimitiveDateTime>) -> Result<(Minted, NewOutstanding), String> + Send>;
 
-/// A refresh of a session's token (pair or sliding), in one transaction: the session moves on
-/// (exactly one of several concurrent refreshes with one token, when strict), the old token is
+/// A refresh of a session's token (pair or sliding), atomically: the session moves on (exactly
+/// one of several concurrent refreshes with one token, when strict), the old token is
 /// blacklisted when asked and the successor recorded; or the session ends (reuse, deadline,
-/// idle) and its current token is blacklisted.
+/// idle) and its current token is blacklisted. On PostgreSQL a rotation is first tried as one
+/// statement ([`rotation::at_once`]); whatever that leaves is one transaction.
 #[derive(Message)]
 #[rtype(result = "Result<(SessionRefresh, Revocations), DbError>")]
 pub struct RefreshSession {
@@ -131,19 +135,42 @@ impl Handler<RefreshSession> for TokenStore {
             Some((jti, mint)) => (Some(jti), Some(mint)),
             None => (None, None),
         };
-        self.pool.get()?.write(move |conn| {
-            let step = token_session::advance(
-                conn,
-                &Advance {
-                    session_id: &session_id,
-                    presented: &presented.jti,
-                    next: next.as_deref(),
-                    strict,
-                    now,
-                    idle_before,
-                    grace_since,
-                },
-            )?;
+        let advance = Advance {
+            session_id: &session_id,
+            presented: &presented.jti,
+            next: next.as_deref(),
+            strict,
+            now,
+            idle_before,
+            grace_since,
+        };
+        let mut conn = self.pool.get()?;
+        if let Some(mint) = &mint
+            && rotation::available(&conn)
+        {
+            let (minted, row) = mint(None).map_err(DbError::Other)?;
+            let rotation = Rotation {
+                advance: &advance,
+                successor: &row,
+                blacklist_old,
+            };
+            if let Some(rotated) = rotation::at_once(&mut conn, &rotation)? {
+                let mut revocations = Revocations::default();
+                if rotated.blacklisted {
+                    revocations.tokens.push(Revoked {
+                        jti: presented.jti.clone(),
+                        expires_at: presented.expires_at,
+                    });
+                }
+                let advanced = SessionRefresh::Advanced {
+                    deadline: rotated.deadline,
+                    successor: Some(minted),
+                };
+                return Ok((advanced, revocations));
+            }
+        }
+        conn.write(|conn| {
+            let step = token_session::advance(conn, &advance)?;
             let ended = |conn: &mut _, ended: Ended, reason| {
                 let tokens = revocation::current_token(conn, &ended.id, now)?;
                 Ok::<_, DbError>((
@@ -169,9 +196,9 @@ impl Handler<RefreshSession> for TokenStore {
                             expires_at: presented.expires_at,
                         });
                     }
-                    let successor = match mint {
+                    let successor = match &mint {
                         Some(mint) => {
-                            let (minted, row) = mint(expires_at).map_err(DbError::Other)?;
+                            let (minted, row) = mint(Some(expires_at)).map_err(DbError::Other)?;
                             token::record(conn, &row)?;
                             Some(minted)
                         }

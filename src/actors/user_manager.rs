@@ -166,6 +166,7 @@ pub fn snapshot(row: User, memberships: user::Memberships) -> UserSnapshot {
         last_login: row.last_login.map(|t| t.assume_utc()),
         groups: memberships.groups,
         permissions: memberships.permissions,
+        rendered: Default::default(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Request bodies as DRF parses them: JSON, form-urlencoded or multipart text fields, read
 //! up to a size limit. The result is one JSON object whatever the media type.
 
+use std::borrow::Cow;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
@@ -20,12 +22,13 @@ pub async fn parse(req: &HttpRequest, mut payload: web::Payload) -> Result<FormD
     let limit = req
         .app_data::<web::Data<BodyLimit>>()
         .map_or(64 * 1024, |l| l.0);
-    if let Some(length) = declared_length(req)
+    let declared = declared_length(req);
+    if let Some(length) = declared
         && length > limit
     {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let mut bytes = web::BytesMut::new();
+    let mut bytes = web::BytesMut::with_capacity(declared.unwrap_or(0));
     while let Some(chunk) = payload.next().await {
         let chunk =
             chunk.map_err(|e| ApiError::Parse(format!("Could not read the request body: {e}")))?;
@@ -38,7 +41,7 @@ pub async fn parse(req: &HttpRequest, mut payload: web::Payload) -> Result<FormD
     if bytes.is_empty() {
         return Ok(FormData::new());
     }
-    match media.as_str() {
+    match &*media {
         "application/json" => parse_json(&bytes),
         "" | "application/x-www-form-urlencoded" => parse_form(&bytes),
         "multipart/form-data" => super::multipart::parse(req, bytes.freeze()).await,
@@ -57,18 +60,19 @@ fn declared_length(req: &HttpRequest) -> Option<usize> {
 }
 
 /// The media type without parameters, lower-cased; empty when absent.
-pub fn media_type(req: &HttpRequest) -> String {
-    req.headers()
+pub fn media_type(req: &HttpRequest) -> Cow<'_, str> {
+    let media = req
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .and_then(|v| v.split(';').next())
         .unwrap_or_default()
+        .trim();
+    if media.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(media.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(media)
+    }
 }
 
 fn parse_json(bytes: &[u8]) -> Result<FormData, ApiError> {

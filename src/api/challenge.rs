@@ -13,12 +13,13 @@ pub async fn add_challenge(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let challenge = req
-        .app_data::<web::Data<AuthSettings>>()
-        .and_then(|s| HeaderValue::from_str(&s.challenge()).ok())
-        .unwrap_or(HeaderValue::from_static("Bearer realm=\"api\""));
     let mut res = next.call(req).await?;
     if res.status() == StatusCode::UNAUTHORIZED && !res.headers().contains_key(WWW_AUTHENTICATE) {
+        let challenge = res
+            .request()
+            .app_data::<web::Data<AuthSettings>>()
+            .and_then(|s| HeaderValue::from_str(&s.challenge()).ok())
+            .unwrap_or(HeaderValue::from_static("Bearer realm=\"api\""));
         res.headers_mut().insert(WWW_AUTHENTICATE, challenge);
     }
     Ok(res)

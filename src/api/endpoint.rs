@@ -38,20 +38,25 @@ pub fn serve<G: FromRequest + 'static>(
     routes: impl Fn(Resource) -> Resource,
 ) {
     let label = Rc::new(RouteLabel::new(path));
-    cfg.service(routes(resource::<G>(path, meta, Rc::clone(&label))));
+    cfg.service(resource::<G>(
+        routes(web::resource(path)),
+        meta,
+        Rc::clone(&label),
+    ));
     let bare = path.trim_end_matches('/');
     if bare != path && !bare.is_empty() {
-        cfg.service(routes(resource::<G>(bare, meta, label)));
+        cfg.service(resource::<G>(routes(web::resource(bare)), meta, label));
     }
 }
 
-/// A resource at `path` with a guarded `OPTIONS` and a 405 default.
+/// `resource` (its own routes first: they are tried in order) with a guarded `OPTIONS` and a
+/// 405 default, labelled for the metrics.
 fn resource<G: FromRequest + 'static>(
-    path: &'static str,
+    resource: Resource,
     meta: &'static Meta,
     label: Rc<RouteLabel>,
 ) -> Resource {
-    web::resource(path)
+    resource
         .app_data(label)
         .route(
             web::route()

@@ -2,6 +2,8 @@
 //! are turned into text, as DRF does), with DRF's messages. Errors collect per field so one
 //! response names every bad field.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::body::FormData;
@@ -153,13 +155,13 @@ fn text(value: Option<&Value>, trim: Trim) -> Result<Option<String>, &'static st
         None => return Ok(None),
         Some(Value::Null) => return Err(NOT_NULL),
         Some(Value::String(s)) if has_null(s) => return Err(NULL_CHARACTERS),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => Cow::Borrowed(s.as_str()),
+        Some(Value::Number(n)) => Cow::Owned(n.to_string()),
         Some(Value::Bool(_) | Value::Array(_) | Value::Object(_)) => return Err(NOT_STRING),
     };
     Ok(Some(match trim {
         Trim::Whitespace => raw.trim().to_owned(),
-        Trim::Keep => raw,
+        Trim::Keep => raw.into_owned(),
     }))
 }
 

@@ -80,11 +80,7 @@ pub fn presented_row(
     user_id: Option<i64>,
     now: OffsetDateTime,
 ) -> NewOutstanding {
-    let iat = token
-        .payload
-        .get("iat")
-        .and_then(Value::as_i64)
-        .unwrap_or(now.unix_timestamp());
+    let iat = token.issued_at().unwrap_or(now.unix_timestamp());
     NewOutstanding {
         user_id,
         jti: token.jti.clone(),

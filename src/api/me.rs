@@ -1,6 +1,8 @@
 //! The caller's own account.
 
 use actix::Addr;
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
@@ -46,9 +48,22 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     });
 }
 
-/// **Permissions:** authenticated. The caller's account as currently stored.
+/// **Permissions:** authenticated. The caller's account as currently stored (rendered once
+/// per snapshot of the user: a snapshot never changes).
 async fn me(auth: AuthUser) -> HttpResponse {
-    HttpResponse::Ok().json(UserView::from(&*auth.user))
+    let user = &*auth.user;
+    let rendered = user.rendered.get_or_try(|| {
+        serde_json::to_vec(&UserView::from(user))
+            .ok()
+            .map(Bytes::from)
+    });
+    match rendered {
+        Some(body) => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
+            .body(body),
+        // What serializing failed on, as `json` reports it.
+        None => HttpResponse::Ok().json(UserView::from(user)),
+    }
 }
 
 /// **Permissions:** authenticated. `POST {"current_password","new_password"}` -> a new

@@ -53,9 +53,11 @@ pub struct Mounts {
     pub signup: bool,
 }
 
-/// Registers every API route.
+/// Registers every API route; the router tries them in this order, so the hot ones
+/// (`/api/me/`, then the token views) come first.
 pub fn config(mounts: Mounts) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        me::config(cfg);
         token::config(cfg);
         if mounts.sliding_tokens {
             sliding::config(cfg);
@@ -63,7 +65,6 @@ pub fn config(mounts: Mounts) -> impl FnOnce(&mut web::ServiceConfig) {
         if mounts.signup {
             signup::config(cfg);
         }
-        me::config(cfg);
         sessions::config(cfg);
         users::config(cfg);
         groups::config(cfg);

@@ -16,7 +16,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::rt::time::{Sleep, sleep};
+use actix_web::rt::time::{Instant, Sleep, sleep_until};
 use actix_web::web::{self, Bytes};
 use futures_util::Stream;
 
@@ -42,7 +42,8 @@ pub async fn request_timeout(
     let expired = Rc::new(Cell::new(false));
     let body: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(Deadline {
         inner: req.take_payload(),
-        timer: Box::pin(sleep(limit)),
+        deadline: Instant::now() + limit,
+        timer: None,
         expired: Rc::clone(&expired),
     });
     req.set_payload(Payload::from(body));
@@ -77,10 +78,12 @@ fn is_console(path: &str) -> bool {
     path == "/admin" || path.starts_with("/admin/")
 }
 
-/// The request's payload, failing once the deadline passes before it ends.
+/// The request's payload, failing once the deadline passes before it ends. The timer is set
+/// only when the body is not all there already (a small body usually comes with the headers).
 struct Deadline {
     inner: Payload,
-    timer: Pin<Box<Sleep>>,
+    deadline: Instant,
+    timer: Option<Pin<Box<Sleep>>>,
     expired: Rc<Cell<bool>>,
 }
 
@@ -92,7 +95,11 @@ impl Stream for Deadline {
         if let Poll::Ready(item) = Pin::new(&mut this.inner).poll_next(cx) {
             return Poll::Ready(item);
         }
-        if this.timer.as_mut().poll(cx).is_ready() {
+        let deadline = this.deadline;
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(sleep_until(deadline)));
+        if timer.as_mut().poll(cx).is_ready() {
             this.expired.set(true);
             return Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,

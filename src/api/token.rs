@@ -69,15 +69,16 @@ static BLACKLIST: Meta = Meta {
 pub(super) const REFRESH_PATH: &str = "/api/token/refresh/";
 pub(super) const BLACKLIST_PATH: &str = "/api/token/blacklist/";
 
+/// The most used first: the router tries resources in order.
 pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<Anyone>(cfg, "/api/token/", &OBTAIN, |r| {
-        r.route(web::post().to(obtain))
+    serve::<Anyone>(cfg, "/api/token/verify/", &VERIFY, |r| {
+        r.route(web::post().to(verify))
     });
     serve::<Anyone>(cfg, REFRESH_PATH, &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
-    serve::<Anyone>(cfg, "/api/token/verify/", &VERIFY, |r| {
-        r.route(web::post().to(verify))
+    serve::<Anyone>(cfg, "/api/token/", &OBTAIN, |r| {
+        r.route(web::post().to(obtain))
     });
     serve::<Anyone>(cfg, BLACKLIST_PATH, &BLACKLIST, |r| {
         r.route(web::post().to(blacklist))
@@ -173,11 +174,11 @@ pub(super) async fn check_token_user(
     blacklist: &Addr<TokenBlacklist>,
     now: time::OffsetDateTime,
 ) -> Result<i64, ApiError> {
-    if !token.has_user_id(codec.names()) {
+    if !token.has_user_id() {
         return Err(crate::auth::no_user_id());
     }
     let no_account = ApiError::AuthenticationFailed("No active account found for the given token.");
-    let Some(id) = token.user_id(codec.names()) else {
+    let Some(id) = token.user_id() else {
         return Err(no_account);
     };
     let user = crate::auth::find_user(req, id).await?.ok_or(no_account)?;
@@ -189,7 +190,7 @@ pub(super) async fn check_token_user(
             "No active account found for the given token.",
         ));
     }
-    if codec.check_revoke() && !crate::auth::stamp_matches(&user, token, codec) {
+    if codec.check_revoke() && !crate::auth::stamp_matches(&user, token) {
         let row = presented_row(raw, token, Some(id), now);
         let call = blacklist
             .send(Blacklist {
@@ -290,13 +291,14 @@ async fn refresh_pair(
         .map_err(ApiError::InvalidToken)?;
     let user_id = check_token_user(req, &raw, &token, codec, blacklist, now).await?;
 
+    let claims = token.claims();
     let rotate = rotation.rotate_refresh_tokens;
     let successor = rotate.then(|| {
         let jti = codec.new_id();
-        let (codec, payload, next) = (codec.clone(), token.payload.clone(), jti.clone());
+        let (codec, payload, next) = (codec.clone(), claims.clone(), jti.clone());
         let mint: MintSuccessor = Box::new(move |deadline| {
-            let deadline = deadline.assume_utc().unix_timestamp();
-            let minted = codec.rotated(&payload, &next, ts, Some(deadline))?;
+            let deadline = deadline.map(|d| d.assume_utc().unix_timestamp());
+            let minted = codec.rotated(&payload, &next, ts, deadline)?;
             let row = minted_row(&minted, Some(user_id), now);
             Ok((minted, row))
         });
@@ -322,7 +324,7 @@ async fn refresh_pair(
         } => {
             let deadline = deadline.assume_utc().unix_timestamp();
             let access = codec
-                .access_for(&token.payload, ts, Some(deadline))
+                .access_for(&claims, ts, Some(deadline))
                 .map_err(mint_failed)?;
             let Some(next) = successor else {
                 return Ok(transport.pair(json!({ "access": access.token })));
@@ -394,14 +396,13 @@ async fn refresh_without_session(
         .map_err(ApiError::InvalidToken)?;
     let user_id = check_token_user(req, raw, token, codec, blacklist, now).await?;
 
-    let access = codec
-        .access_for(&token.payload, ts, None)
-        .map_err(mint_failed)?;
+    let claims = token.claims();
+    let access = codec.access_for(&claims, ts, None).map_err(mint_failed)?;
     if !rotation.rotate_refresh_tokens {
         return Ok(json!({ "access": access.token }));
     }
     let next = codec
-        .rotated(&token.payload, &codec.new_id(), ts, None)
+        .rotated(&claims, &codec.new_id(), ts, None)
         .map_err(mint_failed)?;
     let call = blacklist
         .send(Rotate {
@@ -467,7 +468,6 @@ async fn blacklist(
         &presented,
         &blacklist,
         (&revoked, &ended),
-        &codec,
         &audit,
         now,
     );
@@ -480,7 +480,6 @@ async fn log_out(
     presented: &Presented,
     blacklist: &Addr<TokenBlacklist>,
     (revoked, ended): (&RevokedSet, &EndedSessions),
-    codec: &TokenCodec,
     audit: &Audit,
     now: time::OffsetDateTime,
 ) -> Result<Value, ApiError> {
@@ -491,7 +490,7 @@ async fn log_out(
     token
         .expect_kind(TokenKind::Refresh)
         .map_err(ApiError::InvalidToken)?;
-    let user_id = match token.user_id(codec.names()) {
+    let user_id = match token.user_id() {
         Some(id) => crate::auth::find_user(req, id).await?.map(|u| u.id),
         None => None,
     };

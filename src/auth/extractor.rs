@@ -120,11 +120,10 @@ pub async fn token_user(
     codec: &TokenCodec,
     check_active: bool,
 ) -> Result<Arc<UserSnapshot>, ApiError> {
-    let names = codec.names();
-    if !token.has_user_id(names) {
+    if !token.has_user_id() {
         return Err(no_user_id());
     }
-    let user = match token.user_id(names) {
+    let user = match token.user_id() {
         Some(id) => find_user(req, id).await?,
         None => None,
     };
@@ -202,7 +201,7 @@ pub fn check_user(
             code: "user_inactive",
         });
     }
-    if codec.check_revoke() && !stamp_matches(user, token, codec) {
+    if codec.check_revoke() && !stamp_matches(user, token) {
         return Err(ApiError::AuthenticationCode {
             detail: "The user's password has been changed.".into(),
             code: "password_changed",
@@ -212,8 +211,8 @@ pub fn check_user(
 }
 
 /// Whether the token carries the user's current security stamp (compared in constant time).
-pub fn stamp_matches(user: &UserSnapshot, token: &Decoded, codec: &TokenCodec) -> bool {
+pub fn stamp_matches(user: &UserSnapshot, token: &Decoded) -> bool {
     token
-        .stamp(codec.names())
+        .stamp()
         .is_some_and(|s| bool::from(s.as_bytes().ct_eq(user.security_stamp.as_bytes())))
 }

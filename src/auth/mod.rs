@@ -23,7 +23,7 @@ pub use permissions::{
     Model, ModelPermissions, Not, Or, PermissionList, Policy, RequirePermissions,
 };
 pub use token_classes::{TOKEN_CLASS_NAMES, token_classes};
-pub use user_cache::{UserCache, UserSnapshot};
+pub use user_cache::{Rendered, UserCache, UserSnapshot};
 
 /// A random URL-safe string of `bytes` random bytes (base64url, no padding).
 pub fn random_token(bytes: usize) -> String {

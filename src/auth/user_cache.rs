@@ -5,10 +5,11 @@
 //! notifications cannot arrive.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use actix_web::web::Bytes;
 use dashmap::DashMap;
 use time::OffsetDateTime;
 
@@ -30,6 +31,30 @@ pub struct UserSnapshot {
     pub groups: Vec<String>,
     /// Effective permissions (own and groups'), as `app.codename`.
     pub permissions: BTreeSet<String>,
+    /// The user as `GET /api/me/` shows them, rendered on first use.
+    pub rendered: Rendered,
+}
+
+/// A rendering of a snapshot, made once. A clone starts empty: a clone may be changed, and must
+/// not show what the original rendered.
+#[derive(Debug, Default)]
+pub struct Rendered(OnceLock<Bytes>);
+
+impl Clone for Rendered {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl Rendered {
+    /// The rendering, made by `render` the first time it succeeds.
+    pub fn get_or_try(&self, render: impl FnOnce() -> Option<Bytes>) -> Option<Bytes> {
+        if let Some(done) = self.0.get() {
+            return Some(done.clone());
+        }
+        let done = render()?;
+        Some(self.0.get_or_init(|| done).clone())
+    }
 }
 
 impl UserSnapshot {

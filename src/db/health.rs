@@ -1,9 +1,10 @@
 //! Whether the database is reachable, as last seen. A failed connection attempt or a call the
 //! watchdog had to abandon marks it down; from then on checkouts fail at once (503) instead of
 //! each waiting out its timeout, and a prober thread reconnects in the background and marks it
-//! up again the moment the database answers.
+//! up again the moment the database answers. It also counts the connections the pool has lost,
+//! so the others are checked before their next use (see [`super::liveness`]).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread;
 use std::time::Duration;
@@ -18,6 +19,8 @@ pub struct DbHealth {
     cause: Mutex<String>,
     /// Set once the pool is closed: no connection is opened or probed any more.
     closed: AtomicBool,
+    /// Connections found lost (and times the database was marked down) so far.
+    losses: AtomicU64,
 }
 
 impl DbHealth {
@@ -40,8 +43,20 @@ impl DbHealth {
         self.cause.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// How many connections the pool has lost so far.
+    pub fn losses(&self) -> u64 {
+        self.losses.load(Ordering::Acquire)
+    }
+
+    /// Counts a connection found lost: every connection that last answered before this is
+    /// checked before its next use.
+    pub fn lost_connection(&self) {
+        self.losses.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Marks the database unreachable; logs the first sign only.
     pub fn mark_down(&self, why: &str) {
+        self.lost_connection();
         why.clone_into(&mut self.cause.lock().unwrap_or_else(|e| e.into_inner()));
         if !self.down.swap(true, Ordering::AcqRel) {
             tracing::warn!(

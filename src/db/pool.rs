@@ -1,6 +1,8 @@
 //! The r2d2 pool. The manager opens the backend the URL names and passes the real error on,
 //! bounds every wait (connect, checkout, each call) and applies per-connection settings. While
-//! the database is unreachable, checkouts fail at once (see [`super::health`]).
+//! the database is unreachable, checkouts fail at once (see [`super::health`]). A PostgreSQL
+//! connection is pinged at checkout only when it may have gone bad since it last answered
+//! (see [`super::liveness`]); one known lost is never handed out again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,8 +13,9 @@ use diesel::r2d2::R2D2Connection;
 use diesel::{Connection, PgConnection, SqliteConnection};
 
 use super::health::{DbHealth, start_prober};
+use super::liveness::Liveness;
 use super::socket::opened_with_socket;
-use super::watchdog::{CallGuard, Watchdog};
+use super::watchdog::Watchdog;
 use super::{DatabaseUrl, DbConn, DbError};
 
 /// A connection checked out of the pool.
@@ -222,9 +225,8 @@ impl ConnectionManager {
                 let (mut conn, fd) =
                     opened_with_socket(&url, &ports, || PgConnection::establish(&url))
                         .map_err(|e| ConnectError(e.to_string()))?;
-                if let (Some(watchdog), Some(fd)) = (&self.watchdog, fd) {
-                    conn.set_instrumentation(watchdog.guard(fd));
-                }
+                let guard = self.watchdog.as_ref().zip(fd).map(|(w, fd)| w.guard(fd));
+                conn.set_instrumentation(Liveness::new(guard, Arc::clone(&self.health)));
                 let millis = self.statement_timeout.as_millis();
                 conn.batch_execute(&format!(
                     "SET statement_timeout = {millis}; SET lock_timeout = {millis}; SET TIME ZONE 'UTC'"
@@ -256,24 +258,43 @@ impl r2d2::ManageConnection for ConnectionManager {
         self.open()
     }
 
+    /// Run at every checkout: a PostgreSQL connection that answered a moment ago, with no
+    /// connection lost since, is handed out as it is; any other is pinged first.
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), ConnectError> {
         // While the database is down an idle connection is not worth a ping that can only
         // wait out its deadline: it is dropped, and the pool opens fresh ones once it is back.
         if self.health.is_down() || self.health.is_closed() {
             return Err(ConnectError("database unreachable".into()));
         }
-        crate::with_conn!(conn, c => c.ping()).map_err(|e| ConnectError(e.to_string()))
+        if let Some(liveness) = liveness(conn)
+            && liveness.is_trusted()
+        {
+            return Ok(());
+        }
+        crate::with_conn!(conn, c => c.ping()).map_err(|e| {
+            if matches!(conn, DbConn::Postgres(_)) {
+                self.health.lost_connection();
+            }
+            ConnectError(e.to_string())
+        })
     }
 
+    /// Run when a connection comes back: a lost one is dropped, and the others are checked
+    /// before their next use.
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        if let DbConn::Postgres(c) = conn
-            && c.instrumentation()
-                .downcast_mut::<CallGuard>()
-                .is_some_and(CallGuard::was_cut)
-        {
+        if liveness(conn).is_some_and(Liveness::is_lost) {
+            self.health.lost_connection();
             return true;
         }
         crate::with_conn!(conn, c => c.is_broken())
+    }
+}
+
+/// The liveness record of a PostgreSQL connection.
+fn liveness(conn: &mut DbConn) -> Option<&mut Liveness> {
+    match conn {
+        DbConn::Postgres(c) => c.instrumentation().downcast_mut::<Liveness>(),
+        DbConn::Sqlite(_) => None,
     }
 }
 

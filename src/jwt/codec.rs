@@ -4,6 +4,7 @@
 use jsonwebtoken::Header;
 use serde_json::{Map, Value};
 
+use super::claims::{Claim, ClaimIndex, Picked};
 use super::{SigningKeys, TokenError, TokenKind};
 use crate::config::Settings;
 use crate::validation::has_null;
@@ -47,15 +48,23 @@ pub struct Minted {
     pub payload: Map<String, Value>,
 }
 
-/// A token whose signature and times were checked.
+/// A token whose signature and times were checked. The claims the checks read are picked
+/// out when it is decoded; all of them ([`Decoded::claims`]) only when a token is derived.
 #[derive(Debug, Clone)]
 pub struct Decoded {
-    pub payload: Map<String, Value>,
+    /// The payload as signed (a JSON object).
+    payload: Vec<u8>,
     pub jti: String,
     pub exp: i64,
     /// The session the token belongs to (absent from tokens issued before sessions).
     pub session_id: Option<String>,
     token_type: Option<String>,
+    /// The user id claim, when present.
+    user_id: Option<Value>,
+    /// The security stamp claim, when a string.
+    stamp: Option<String>,
+    /// `iat`, when an integer.
+    issued_at: Option<i64>,
 }
 
 impl Decoded {
@@ -69,8 +78,8 @@ impl Decoded {
     }
 
     /// The user id claim, as a string or a number.
-    pub fn user_id(&self, names: &ClaimNames) -> Option<i64> {
-        match self.payload.get(&names.user_id)? {
+    pub fn user_id(&self) -> Option<i64> {
+        match self.user_id.as_ref()? {
             Value::String(s) => s.parse().ok(),
             Value::Number(n) => n.as_i64(),
             _ => None,
@@ -78,14 +87,24 @@ impl Decoded {
     }
 
     /// Whether the payload carries a user id claim at all.
-    pub fn has_user_id(&self, names: &ClaimNames) -> bool {
-        self.payload
-            .get(&names.user_id)
-            .is_some_and(|v| !v.is_null())
+    pub fn has_user_id(&self) -> bool {
+        self.user_id.as_ref().is_some_and(|v| !v.is_null())
     }
 
-    pub fn stamp(&self, names: &ClaimNames) -> Option<&str> {
-        self.payload.get(&names.revoke)?.as_str()
+    /// The security stamp claim.
+    pub fn stamp(&self) -> Option<&str> {
+        self.stamp.as_deref()
+    }
+
+    /// `iat`, when it is an integer.
+    pub fn issued_at(&self) -> Option<i64> {
+        self.issued_at
+    }
+
+    /// Every claim, in the token's order.
+    pub fn claims(&self) -> Map<String, Value> {
+        // The payload parsed as a JSON object when the token was decoded.
+        serde_json::from_slice(&self.payload).unwrap_or_default()
     }
 }
 
@@ -93,7 +112,12 @@ impl Decoded {
 pub struct TokenCodec {
     keys: SigningKeys,
     header: Header,
+    /// The header part of the tokens this codec signs (base64url): a token that carries it
+    /// needs no header parsing.
+    own_header: String,
     names: ClaimNames,
+    /// The claims decoding reads, by name.
+    claim_index: ClaimIndex,
     access_lifetime: i64,
     refresh_lifetime: i64,
     sliding_lifetime: i64,
@@ -117,17 +141,21 @@ fn is_copied(names: &ClaimNames, key: &str) -> bool {
 impl TokenCodec {
     pub fn new(settings: &Settings, keys: SigningKeys) -> Self {
         let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4);
+        let header = Header::new(keys.algorithm);
+        let names = ClaimNames {
+            user_id: settings.user_id_claim.clone(),
+            token_type: settings.token_type_claim.clone(),
+            jti: settings.jti_claim.clone(),
+            revoke: settings.revoke_token_claim.clone(),
+            refresh_exp: settings.sliding_token_refresh_exp_claim.clone(),
+            session_id: settings.session_id_claim.clone(),
+        };
         Self {
-            header: Header::new(keys.algorithm),
+            own_header: encoded_header(&header),
+            header,
             keys,
-            names: ClaimNames {
-                user_id: settings.user_id_claim.clone(),
-                token_type: settings.token_type_claim.clone(),
-                jti: settings.jti_claim.clone(),
-                revoke: settings.revoke_token_claim.clone(),
-                refresh_exp: settings.sliding_token_refresh_exp_claim.clone(),
-                session_id: settings.session_id_claim.clone(),
-            },
+            claim_index: ClaimIndex::new(&names),
+            names,
             access_lifetime: secs(settings.access_token_lifetime),
             refresh_lifetime: secs(settings.refresh_token_lifetime),
             sliding_lifetime: secs(settings.sliding_token_lifetime),
@@ -237,6 +265,7 @@ impl TokenCodec {
         now: i64,
         deadline: Option<i64>,
     ) -> Result<Minted, String> {
+        let claims = sliding.claims();
         let mut payload = Map::new();
         payload.insert(
             self.names.token_type.clone(),
@@ -248,7 +277,7 @@ impl TokenCodec {
         );
         payload.insert("iat".into(), Value::from(now));
         payload.insert(self.names.jti.clone(), Value::from(sliding.jti.clone()));
-        payload.extend(self.copied(&sliding.payload));
+        payload.extend(self.copied(&claims));
         self.sign(payload, now)
     }
 
@@ -290,8 +319,7 @@ impl TokenCodec {
             .unwrap_or_default()
             .to_owned();
         let exp = payload.get("exp").and_then(Value::as_i64).unwrap_or(now);
-        let token = jsonwebtoken::encode(&self.header, &payload, &self.keys.encoding)
-            .map_err(|e| e.to_string())?;
+        let token = self.keys.encode(&self.header, &self.own_header, &payload)?;
         Ok(Minted {
             token,
             jti,
@@ -306,91 +334,88 @@ impl TokenCodec {
     /// after the blacklist where that applies.
     pub fn decode(&self, token: &str, now: i64) -> Result<Decoded, TokenError> {
         let payload = self.verified_payload(token)?;
-        self.check_registered_claims(&payload, now)?;
-        let exp = match payload.get("exp") {
+        let mut claims =
+            Picked::from_json(&payload, &self.claim_index).ok_or(TokenError::Invalid)?;
+        self.check_registered_claims(&claims, now)?;
+        let exp = match claims.get(Claim::Exp) {
             None => return Err(TokenError::MissingClaim("exp".into())),
             Some(value) => epoch(value).ok_or(TokenError::Invalid)?,
         };
         if exp <= now - self.leeway {
             return Err(TokenError::Expired);
         }
-        let jti = match payload.get(&self.names.jti) {
+        let jti = match claims.take(Claim::Id) {
             // No token of ours has one, and the id is looked up in the database.
-            Some(Value::String(jti)) if has_null(jti) => return Err(TokenError::Invalid),
-            Some(Value::String(jti)) if !jti.is_empty() => jti.clone(),
+            Some(Value::String(jti)) if has_null(&jti) => return Err(TokenError::Invalid),
+            Some(Value::String(jti)) if !jti.is_empty() => jti,
             _ => return Err(TokenError::NoId),
         };
-        let session_id = match payload.get(&self.names.session_id) {
+        let session_id = match claims.take(Claim::Session) {
             None => None,
-            Some(Value::String(sid)) if !sid.is_empty() && !has_null(sid) => Some(sid.clone()),
+            Some(Value::String(sid)) if !sid.is_empty() && !has_null(&sid) => Some(sid),
             Some(_) => return Err(TokenError::Invalid),
         };
-        let token_type = payload
-            .get(&self.names.token_type)
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let text = |value: Option<Value>| match value {
+            Some(Value::String(text)) => Some(text),
+            _ => None,
+        };
         Ok(Decoded {
+            issued_at: claims.get(Claim::IssuedAt).and_then(Value::as_i64),
+            token_type: text(claims.take(Claim::Type)),
+            user_id: claims.take(Claim::UserId),
+            stamp: text(claims.take(Claim::Stamp)),
             payload,
             jti,
             exp,
             session_id,
-            token_type,
         })
     }
 
-    /// The payload of a token whose header names the pinned algorithm and whose signature
-    /// verifies (constant-time for HMAC). The payload is parsed once.
-    fn verified_payload(&self, token: &str) -> Result<Map<String, Value>, TokenError> {
+    /// The payload (JSON) of a token whose header names the pinned algorithm and whose
+    /// signature verifies (constant-time for HMAC).
+    fn verified_payload(&self, token: &str) -> Result<Vec<u8>, TokenError> {
         use base64::Engine;
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
         let (message, signature) = token.rsplit_once('.').ok_or(TokenError::Invalid)?;
         let (header, payload) = message.split_once('.').ok_or(TokenError::Invalid)?;
-        let header = URL_SAFE_NO_PAD
-            .decode(header)
-            .map_err(|_| TokenError::Invalid)?;
-        let header: Header = serde_json::from_slice(&header).map_err(|_| TokenError::Invalid)?;
-        if header.alg != self.keys.algorithm {
+        // Our own header is known to name the pinned algorithm; any other is read.
+        if header != self.own_header {
+            let header = URL_SAFE_NO_PAD
+                .decode(header)
+                .map_err(|_| TokenError::Invalid)?;
+            let header: Header =
+                serde_json::from_slice(&header).map_err(|_| TokenError::Invalid)?;
+            if header.alg != self.keys.algorithm {
+                return Err(TokenError::Invalid);
+            }
+        }
+        if !self.keys.verifies(message.as_bytes(), signature) {
             return Err(TokenError::Invalid);
         }
-        let valid = jsonwebtoken::crypto::verify(
-            signature,
-            message.as_bytes(),
-            &self.keys.decoding,
-            self.keys.algorithm,
-        )
-        .map_err(|_| TokenError::Invalid)?;
-        if !valid {
-            return Err(TokenError::Invalid);
-        }
-        let payload = URL_SAFE_NO_PAD
+        URL_SAFE_NO_PAD
             .decode(payload)
-            .map_err(|_| TokenError::Invalid)?;
-        serde_json::from_slice(&payload).map_err(|_| TokenError::Invalid)
+            .map_err(|_| TokenError::Invalid)
     }
 
     /// PyJWT's checks that fail as "Token is invalid": `iat`/`nbf` in the future, audience,
     /// issuer, and the string-typed `jti`/`sub`.
-    fn check_registered_claims(
-        &self,
-        payload: &Map<String, Value>,
-        now: i64,
-    ) -> Result<(), TokenError> {
-        for claim in ["iat", "nbf"] {
-            if let Some(value) = payload.get(claim) {
+    fn check_registered_claims(&self, claims: &Picked, now: i64) -> Result<(), TokenError> {
+        for claim in [Claim::IssuedAt, Claim::NotBefore] {
+            if let Some(value) = claims.get(claim) {
                 let at = epoch(value).ok_or(TokenError::Invalid)?;
                 if at > now + self.leeway {
                     return Err(TokenError::Invalid);
                 }
             }
         }
-        for claim in ["jti", "sub"] {
-            if payload.get(claim).is_some_and(|v| !v.is_string()) {
+        for claim in [Claim::Jti, Claim::Subject] {
+            if claims.get(claim).is_some_and(|v| !v.is_string()) {
                 return Err(TokenError::Invalid);
             }
         }
         if let Some(expected) = &self.audience {
-            let ok = match payload.get("aud") {
+            let ok = match claims.get(Claim::Audience) {
                 Some(Value::String(aud)) => aud == expected,
                 Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(expected)),
                 _ => false,
@@ -400,7 +425,7 @@ impl TokenCodec {
             }
         }
         if let Some(expected) = &self.issuer
-            && payload.get("iss").and_then(Value::as_str) != Some(expected)
+            && claims.get(Claim::Issuer).and_then(Value::as_str) != Some(expected)
         {
             return Err(TokenError::Invalid);
         }
@@ -410,8 +435,8 @@ impl TokenCodec {
     /// Checks a sliding token's refresh deadline.
     pub fn check_refresh_exp(&self, token: &Decoded, now: i64) -> Result<(), TokenError> {
         let name = &self.names.refresh_exp;
-        let deadline = token
-            .payload
+        let claims = token.claims();
+        let deadline = claims
             .get(name)
             .ok_or_else(|| TokenError::MissingClaim(name.clone()))?;
         let deadline = epoch(deadline).ok_or(TokenError::Invalid)?;
@@ -444,6 +469,15 @@ fn capped(exp: i64, deadline: Option<i64>) -> i64 {
     deadline.map_or(exp, |deadline| exp.min(deadline))
 }
 
+/// The header part of a token signed with `header`, as `jsonwebtoken::encode` writes it.
+fn encoded_header(header: &Header) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    serde_json::to_vec(header)
+        .map(|json| URL_SAFE_NO_PAD.encode(json))
+        .unwrap_or_default()
+}
+
 /// A new session id: 32 lowercase hex characters of randomness.
 pub fn new_session_id() -> String {
     new_jti()
@@ -462,4 +496,144 @@ fn epoch(value: &Value) -> Option<i64> {
 /// 32 lowercase hex characters, as simplejwt's `uuid4().hex`.
 fn new_jti() -> String {
     uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::{Algorithm, EncodingKey};
+    use serde_json::json;
+
+    use super::*;
+
+    const SECRET: &str = "a-test-signing-key-of-at-least-sixty-four-bytes-for-hs512-tokens!";
+
+    fn codec(algorithm: &str) -> TokenCodec {
+        let settings = Settings {
+            algorithm: algorithm.into(),
+            signing_key: Some(SECRET.to_owned().into()),
+            ..Settings::default()
+        };
+        let keys = SigningKeys::from_settings(&settings, None).unwrap_or_else(|e| panic!("{e}"));
+        TokenCodec::new(&settings, keys)
+    }
+
+    fn subject() -> Subject {
+        Subject {
+            user_id: 7,
+            stamp: "stamp".into(),
+            claims: Vec::new(),
+        }
+    }
+
+    fn access(codec: &TokenCodec, now: i64) -> Minted {
+        let session = SessionClaim {
+            id: "0123456789abcdef0123456789abcdef",
+            deadline: now + 3600,
+        };
+        let refresh = codec
+            .mint_refresh(&subject(), session, now)
+            .unwrap_or_else(|e| panic!("{e}"));
+        codec
+            .access_for(&refresh.payload, now, None)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `claims` signed with the test secret under `header`.
+    fn signed(header: &Header, claims: &Value) -> String {
+        let key = EncodingKey::from_secret(SECRET.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        jsonwebtoken::encode(header, claims, &key).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn every_hmac_algorithm_decodes_its_own_tokens_with_the_claims_they_carry() {
+        let now = 1_800_000_000;
+        for algorithm in ["HS256", "HS384", "HS512"] {
+            let codec = codec(algorithm);
+            let minted = access(&codec, now);
+            assert!(minted.token.starts_with(&codec.own_header), "{algorithm}");
+            let decoded = codec
+                .decode(&minted.token, now)
+                .unwrap_or_else(|e| panic!("{algorithm}: {e}"));
+            assert_eq!(decoded.jti, minted.jti, "{algorithm}");
+            assert_eq!(decoded.user_id(), Some(7), "{algorithm}");
+            assert_eq!(decoded.stamp(), Some("stamp"), "{algorithm}");
+            assert_eq!(decoded.issued_at(), Some(now), "{algorithm}");
+            assert_eq!(decoded.claims(), minted.payload, "{algorithm}");
+            assert!(
+                decoded.expect_kind(TokenKind::Access).is_ok(),
+                "{algorithm}"
+            );
+        }
+    }
+
+    #[test]
+    fn tokens_are_written_exactly_as_jsonwebtoken_writes_them() {
+        let now = 1_800_000_000;
+        for algorithm in ["HS256", "HS384", "HS512"] {
+            let codec = codec(algorithm);
+            let minted = access(&codec, now);
+            let key = EncodingKey::from_secret(SECRET.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+            let theirs = jsonwebtoken::encode(&codec.header, &minted.payload, &key)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(minted.token, theirs, "{algorithm}");
+        }
+    }
+
+    #[test]
+    fn a_header_of_another_shape_is_read_and_its_algorithm_checked() {
+        let now = 1_800_000_000;
+        let codec = codec("HS256");
+        let claims = json!({"token_type": "access", "exp": now + 60, "jti": "abc", "user_id": 1});
+        let mut with_kid = Header::new(Algorithm::HS256);
+        with_kid.kid = Some("k1".into());
+        let token = signed(&with_kid, &claims);
+        assert!(!token.starts_with(&codec.own_header));
+        assert!(
+            codec.decode(&token, now).is_ok(),
+            "same algorithm, other header"
+        );
+        let token = signed(&Header::new(Algorithm::HS512), &claims);
+        assert!(
+            matches!(codec.decode(&token, now), Err(TokenError::Invalid)),
+            "another algorithm, same secret"
+        );
+    }
+
+    #[test]
+    fn the_keyed_hmac_accepts_exactly_the_signatures_jsonwebtoken_accepts() {
+        let now = 1_800_000_000;
+        let codec = codec("HS256");
+        let minted = access(&codec, now);
+        let (message, signature) = minted
+            .token
+            .rsplit_once('.')
+            .unwrap_or_else(|| panic!("three parts"));
+        let last = signature.len() - 1;
+        let mut variants = vec![signature.to_owned(), format!("{signature}=")];
+        // Every last character: only one encodes the MAC's last bits canonically.
+        for c in "AEIMQUYcgkosw048BCDFGHJ-_".chars() {
+            variants.push(format!("{}{c}", &signature[..last]));
+        }
+        variants.push(signature[..last].to_owned());
+        variants.push(String::new());
+        for variant in variants {
+            let theirs = jsonwebtoken::crypto::verify(
+                &variant,
+                message.as_bytes(),
+                &codec.keys.decoding,
+                Algorithm::HS256,
+            )
+            .unwrap_or(false);
+            assert_eq!(
+                codec.keys.verifies(message.as_bytes(), &variant),
+                theirs,
+                "{variant}"
+            );
+            assert_eq!(
+                codec.decode(&format!("{message}.{variant}"), now).is_ok(),
+                theirs,
+                "{variant}"
+            );
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! Signing and verifying keys for the one configured algorithm.
 
+use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use secrecy::ExposeSecret;
+use sha2::{Sha256, Sha384, Sha512};
 
 use crate::config::Settings;
 
@@ -89,6 +91,56 @@ pub struct SigningKeys {
     pub algorithm: Algorithm,
     pub(super) encoding: EncodingKey,
     pub(super) decoding: DecodingKey,
+    /// The HMAC key set up once (HS256/384/512), so a check hashes only the token.
+    hmac: Option<HmacKey>,
+}
+
+/// An HMAC keyed with the secret: each check starts from a copy of this state instead of
+/// hashing the key again (what `jsonwebtoken::crypto::verify` does every time).
+#[derive(Clone)]
+enum HmacKey {
+    Hs256(Hmac<Sha256>),
+    Hs384(Hmac<Sha384>),
+    Hs512(Hmac<Sha512>),
+}
+
+impl HmacKey {
+    fn new(algorithm: Algorithm, secret: &[u8]) -> Option<Self> {
+        Some(match algorithm {
+            Algorithm::HS256 => Self::Hs256(Hmac::new_from_slice(secret).ok()?),
+            Algorithm::HS384 => Self::Hs384(Hmac::new_from_slice(secret).ok()?),
+            Algorithm::HS512 => Self::Hs512(Hmac::new_from_slice(secret).ok()?),
+            _ => return None,
+        })
+    }
+
+    /// The MAC of `message`.
+    fn tag(&self, message: &[u8]) -> Vec<u8> {
+        fn tag<M: Mac + Clone>(keyed: &M, message: &[u8]) -> Vec<u8> {
+            let mut mac = keyed.clone();
+            mac.update(message);
+            mac.finalize().into_bytes().to_vec()
+        }
+        match self {
+            Self::Hs256(keyed) => tag(keyed, message),
+            Self::Hs384(keyed) => tag(keyed, message),
+            Self::Hs512(keyed) => tag(keyed, message),
+        }
+    }
+
+    /// Whether `tag` is the MAC of `message` (compared in constant time).
+    fn verifies(&self, message: &[u8], tag: &[u8]) -> bool {
+        fn check<M: Mac + Clone>(keyed: &M, message: &[u8], tag: &[u8]) -> bool {
+            let mut mac = keyed.clone();
+            mac.update(message);
+            mac.verify_slice(tag).is_ok()
+        }
+        match self {
+            Self::Hs256(keyed) => check(keyed, message, tag),
+            Self::Hs384(keyed) => check(keyed, message, tag),
+            Self::Hs512(keyed) => check(keyed, message, tag),
+        }
+    }
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -137,6 +189,7 @@ impl SigningKeys {
                 algorithm,
                 encoding: EncodingKey::from_secret(&secret).map_err(bad)?,
                 decoding: DecodingKey::from_secret(&secret).map_err(bad)?,
+                hmac: HmacKey::new(algorithm, &secret),
             }
         } else {
             let private = signing.ok_or_else(|| KeyError::MissingKey {
@@ -169,10 +222,55 @@ impl SigningKeys {
                     algorithm: name.clone(),
                     cause: e.to_string(),
                 })?,
+                hmac: None,
             }
         };
         keys.probe()?;
         Ok(keys)
+    }
+
+    /// The token of `claims` under `header`, as `jsonwebtoken::encode` writes it; with an
+    /// HMAC key, `encoded_header` (`header` as base64url JSON, written once) is used as it is
+    /// and the key is not set up again for each token.
+    pub(super) fn encode(
+        &self,
+        header: &jsonwebtoken::Header,
+        encoded_header: &str,
+        claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<String, String> {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+        let Some(hmac) = self.hmac.as_ref().filter(|_| header.alg == self.algorithm) else {
+            return jsonwebtoken::encode(header, claims, &self.encoding).map_err(|e| e.to_string());
+        };
+        let claims = serde_json::to_vec(claims).map_err(|e| e.to_string())?;
+        let mut token = String::with_capacity(encoded_header.len() + claims.len() * 4 / 3 + 90);
+        token.push_str(encoded_header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+        let tag = hmac.tag(token.as_bytes());
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(tag, &mut token);
+        Ok(token)
+    }
+
+    /// Whether `signature` (base64url, as in a token) signs `message` with this key and
+    /// algorithm; what `jsonwebtoken::crypto::verify` answers, without setting the HMAC key
+    /// up again for each token.
+    pub(super) fn verifies(&self, message: &[u8], signature: &str) -> bool {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+        match &self.hmac {
+            Some(hmac) => URL_SAFE_NO_PAD
+                .decode(signature)
+                .is_ok_and(|tag| hmac.verifies(message, &tag)),
+            None => {
+                jsonwebtoken::crypto::verify(signature, message, &self.decoding, self.algorithm)
+                    .unwrap_or(false)
+            }
+        }
     }
 
     /// Signs and verifies one token, so a mismatched pair stops the server at start.
@@ -191,6 +289,10 @@ impl SigningKeys {
         validation.validate_exp = false;
         jsonwebtoken::decode::<serde_json::Value>(&token, &self.decoding, &validation)
             .map_err(|_| KeyError::Mismatch)?;
+        let (message, signature) = token.rsplit_once('.').ok_or(KeyError::Mismatch)?;
+        if !self.verifies(message.as_bytes(), signature) {
+            return Err(KeyError::Mismatch);
+        }
         Ok(())
     }
 }

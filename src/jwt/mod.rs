@@ -1,6 +1,7 @@
 //! Tokens: what each kind carries, the keys, and one pinned encode/decode path. Decoding follows
 //! simplejwt's checks and messages, in its order, with the clock passed in.
 
+mod claims;
 mod codec;
 mod error;
 mod keys;

@@ -5,9 +5,11 @@
 
 use std::time::Duration;
 
+use diesel::prelude::*;
 use futures_util::future::join_all;
 use keyward::audit::EventKind;
 use keyward::db::models::token_session::{self, TokenSession};
+use keyward::db::schema::{blacklisted_tokens, outstanding_tokens};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -98,6 +100,59 @@ async fn every_token_of_a_login_carries_its_session_and_rotation_keeps_it() {
         claim(&refresh, "jti").as_str(),
         "the session remembers the token it rotated"
     );
+}
+
+/// A session's refresh token whose outstanding row is gone (flushed, or minted by another
+/// system with the same key) still rotates: it is recorded again and blacklisted with the
+/// rotation, the successor is recorded, and the old token is then refused.
+#[actix_web::test]
+async fn a_session_token_missing_from_the_outstanding_list_rotates_and_is_blacklisted() {
+    let app = spawn_app().await;
+    app.create_user("alice");
+    let (refresh, _) = app.login("alice", PASSWORD).await;
+    let jti = claim(&refresh, "jti")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let removed = app
+        .with_db(|conn| {
+            keyward::with_conn!(conn, c => diesel::delete(
+                outstanding_tokens::table.filter(outstanding_tokens::jti.eq(&jti))
+            ).execute(c))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(removed, 1);
+
+    let (status, body) = app.refresh(&refresh).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let next = claim(&text(&body, "refresh"), "jti")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (old_blacklisted, next_recorded) = app.with_db(|conn| {
+        keyward::with_conn!(conn, c => {
+            let old: i64 = blacklisted_tokens::table
+                .inner_join(outstanding_tokens::table)
+                .filter(outstanding_tokens::jti.eq(&jti))
+                .count()
+                .get_result(c)
+                .unwrap_or(-1);
+            let next: i64 = outstanding_tokens::table
+                .filter(outstanding_tokens::jti.eq(&next))
+                .count()
+                .get_result(c)
+                .unwrap_or(-1);
+            (old, next)
+        })
+    });
+    assert_eq!(
+        old_blacklisted, 1,
+        "the spent token is recorded and blacklisted"
+    );
+    assert_eq!(next_recorded, 1, "its successor is recorded");
+    let (status, body) = app.refresh(&refresh).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body, blacklisted());
 }
 
 #[actix_web::test]

@@ -53,6 +53,8 @@ DATABASES = {
         "PASSWORD": os.environ.get("PEER_DB_PASSWORD", ""),
         # One persistent connection per gunicorn worker, as in production.
         "CONN_MAX_AGE": 600,
+        # bench/run sets it (as for keyward); libpq's own default otherwise.
+        "OPTIONS": {"sslmode": os.environ.get("PEER_DB_SSLMODE", "prefer")},
     }
 }
 

@@ -5,6 +5,7 @@ pub mod group;
 pub mod login_failure;
 pub mod permission;
 pub mod revocation;
+pub mod rotation;
 pub mod secret;
 pub mod security_event;
 pub mod session;

@@ -184,7 +184,7 @@ fn ending(reason: EndReason, by: Option<i64>, now: PrimitiveDateTime) -> Ending 
 }
 
 /// Earlier than any row: the idle cutoff when there is no idle timeout.
-fn long_ago() -> PrimitiveDateTime {
+pub(super) fn long_ago() -> PrimitiveDateTime {
     crate::db::stored_time(time::OffsetDateTime::UNIX_EPOCH)
 }
 
