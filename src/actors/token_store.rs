@@ -84,11 +84,11 @@ impl Handler<BlacklistToken> for TokenStore {
 pub type MintSuccessor =
     Box<dyn Fn(Option<PrimitiveDateTime>) -> Result<(Minted, NewOutstanding), String> + Send>;
 
-/// A refresh of a session's token (pair or sliding), atomically: the session moves on (exactly
-/// one of several concurrent refreshes with one token, when strict), the old token is
+/// A refresh of a session's token (pair or sliding), in one transaction: the session moves on
+/// (exactly one of several concurrent refreshes with one token, when strict), the old token is
 /// blacklisted when asked and the successor recorded; or the session ends (reuse, deadline,
 /// idle) and its current token is blacklisted. On PostgreSQL a rotation is first tried as one
-/// statement ([`rotation::at_once`]); whatever that leaves is one transaction.
+/// statement ([`rotation::at_once`]); what that leaves is done by the general path.
 #[derive(Message)]
 #[rtype(result = "Result<(SessionRefresh, Revocations), DbError>")]
 pub struct RefreshSession {
@@ -145,31 +145,36 @@ impl Handler<RefreshSession> for TokenStore {
             grace_since,
         };
         let mut conn = self.pool.get()?;
-        if let Some(mint) = &mint
-            && rotation::available(&conn)
-        {
-            let (minted, row) = mint(None).map_err(DbError::Other)?;
-            let rotation = Rotation {
-                advance: &advance,
-                successor: &row,
-                blacklist_old,
-            };
-            if let Some(rotated) = rotation::at_once(&mut conn, &rotation)? {
-                let mut revocations = Revocations::default();
-                if rotated.blacklisted {
-                    revocations.tokens.push(Revoked {
-                        jti: presented.jti.clone(),
-                        expires_at: presented.expires_at,
-                    });
-                }
-                let advanced = SessionRefresh::Advanced {
-                    deadline: rotated.deadline,
-                    successor: Some(minted),
-                };
-                return Ok((advanced, revocations));
-            }
-        }
+        // The successor as long-lived as a refresh token is, for the one-statement rotation.
+        let early = match &mint {
+            Some(mint) if rotation::available(&conn) => Some(mint(None).map_err(DbError::Other)?),
+            _ => None,
+        };
+        // Always a transaction, the one statement included: a lone statement held up on the
+        // way could still commit after this answered 503, and the client's retry with the
+        // same token would then look like a reuse and end the session.
         conn.write(|conn| {
+            if let Some((minted, row)) = early {
+                let rotation = Rotation {
+                    advance: &advance,
+                    successor: &row,
+                    blacklist_old,
+                };
+                if let Some(rotated) = rotation::at_once(conn, &rotation)? {
+                    let mut revocations = Revocations::default();
+                    if rotated.blacklisted {
+                        revocations.tokens.push(Revoked {
+                            jti: presented.jti.clone(),
+                            expires_at: presented.expires_at,
+                        });
+                    }
+                    let advanced = SessionRefresh::Advanced {
+                        deadline: rotated.deadline,
+                        successor: Some(minted),
+                    };
+                    return Ok((advanced, revocations));
+                }
+            }
             let step = token_session::advance(conn, &advance)?;
             let ended = |conn: &mut _, ended: Ended, reason| {
                 let tokens = revocation::current_token(conn, &ended.id, now)?;

@@ -1,10 +1,10 @@
 //! A refresh token's rotation in one statement, on PostgreSQL: the session moves on to the
 //! successor, the successor is recorded as outstanding and the presented token is blacklisted,
-//! all in one data-modifying `WITH` statement (one round trip, atomic on its own, no
-//! `BEGIN`/`COMMIT`). It applies only when it can finish the rotation by itself; otherwise it
-//! changes nothing and the caller takes the general path ([`super::token_session::advance`]
-//! and friends, in one transaction), which also tells why a refresh was refused. SQLite has
-//! no data-modifying `WITH`: it always takes the general path.
+//! all in one data-modifying `WITH` statement (one round trip instead of one per step). It
+//! applies only when it can finish the rotation by itself; otherwise it changes nothing and the
+//! caller goes on with the general path ([`super::token_session::advance`] and friends) in the
+//! same transaction, which also tells why a refresh was refused. SQLite has no data-modifying
+//! `WITH`: it always takes the general path. Run inside [`crate::db::DbConn::write`].
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
