@@ -158,13 +158,13 @@ async fn once_a_connection_is_found_lost_no_other_lost_one_reaches_a_request() {
         keyward::with_conn!(&mut *conn, c => diesel::sql_query("SELECT 1").execute(c))
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    let name = app
+    let path = app
         .settings
         .database_url
-        .rsplit('/')
+        .split('?')
         .next()
-        .unwrap_or_default()
-        .to_owned();
+        .unwrap_or_default();
+    let name = path.rsplit('/').next().unwrap_or_default().to_owned();
     let mut admin = PgConnection::establish(&admin_url).unwrap_or_else(|e| panic!("{e}"));
     let ended: Vec<bool> = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
         "pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
