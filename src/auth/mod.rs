@@ -3,6 +3,7 @@
 
 mod extractor;
 mod guard;
+mod hash_format;
 mod header;
 mod password;
 pub mod permissions;
@@ -16,6 +17,7 @@ pub use extractor::{
     token_user,
 };
 pub use guard::{Acting, Allowed, StaffUser, SuperUser};
+pub use hash_format::{HashFormat, LegacyFormat};
 pub use header::bearer_token;
 pub use password::{HashError, PasswordHasher};
 pub use permissions::{
