@@ -210,6 +210,9 @@ impl Keyward {
                 let listener = Listener::start(pool.connector(), applier).map_err(|e| {
                     StartupError::Other(format!("cannot start the change listener: {e}"))
                 })?;
+                metrics.watch_listener(listener.watch()).map_err(|e| {
+                    StartupError::Other(format!("cannot register the listener's metrics: {e}"))
+                })?;
                 Propagation::Notifications(listener)
             }
         };

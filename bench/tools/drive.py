@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -634,6 +635,22 @@ def fmt(row):
     return "  ".join(parts)
 
 
+def keyward_metrics():
+    """Whether keyward ran with its metrics on and, if so, how many requests they counted."""
+    bind = os.environ.get("KEYWARD_METRICS_BIND", "")
+    if not bind:
+        return {"on": False}
+    counted = None
+    try:
+        with urllib.request.urlopen(f"http://{bind}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        counted = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                      if line.startswith("keyward_http_requests_total{"))
+    except (OSError, ValueError, IndexError) as e:
+        log(f"cannot scrape keyward's metrics on {bind}: {e}")
+    return {"on": True, "bind": bind, "requests_counted": counted}
+
+
 def main():
     signal.signal(signal.SIGTERM, stop_running)
     signal.signal(signal.SIGINT, stop_running)
@@ -697,6 +714,7 @@ def main():
         "label": env("BENCH_LABEL", ""),
         "versions": json.loads(env("BENCH_VERSIONS", "{}")),
         "peer": {"workers": env("PEER_WORKERS", ""), "worker_class": env("PEER_WORKER_CLASS", "")},
+        "keyward_metrics": keyward_metrics(),
     }
     with open(RAW, "w") as f:
         json.dump({"meta": meta, "runs": runs}, f, indent=1)

@@ -229,6 +229,16 @@ def table(rows):
     return "\n".join([fmt(head), sep] + [fmt(l) for l in lines])
 
 
+def metrics_line(metrics):
+    if not metrics:
+        return "- keyward's metrics: not recorded"
+    if not metrics.get("on"):
+        return "- keyward's metrics: off (as by default)"
+    counted = metrics.get("requests_counted")
+    seen = f"{counted:,.0f} requests counted at the end" if counted is not None else "not scraped"
+    return f"- keyward's metrics: on (`metrics_bind` {metrics.get('bind')}; {seen})"
+
+
 def markdown(meta, rows, checks):
     cfg = meta.get("config", {})
     versions = meta.get("versions", {})
@@ -249,6 +259,7 @@ def markdown(meta, rows, checks):
         + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
         "- peak RSS over the whole run (VmHWM, setup included): " + ", ".join(
             f"{k} {v / 1024:.1f} MB" for k, v in (meta.get("peak_rss_overall_kb") or {}).items()),
+        metrics_line(meta.get("keyward_metrics")),
         f"- targets met: {passed} of {len(checks)}",
         "",
         table(rows),

@@ -11,7 +11,6 @@
 //! watchdog, TCP keepalives and `tcp_user_timeout`). It then reconnects with backoff. The
 //! thread ends once the [`Listener`] handle and its clones are gone.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -20,6 +19,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{PgConnection, RunQueryDsl};
 use rand::Rng;
 
+pub use super::listener_stats::{LAG_BUCKETS_MICROS, LagReading, ListenerStats};
 use super::{ConnectionManager, DbConn, DbError};
 
 /// The channel keyward's notifications travel on (see the `change_notifications` migration).
@@ -61,73 +61,6 @@ pub enum Heard {
     CatchUp,
 }
 
-/// The listener's state and counters, shared with its thread; plain atomics, for health
-/// checks and metrics.
-#[derive(Debug, Default)]
-pub struct ListenerStats {
-    listening: AtomicBool,
-    received: AtomicU64,
-    applied: AtomicU64,
-    published: AtomicU64,
-    connects: AtomicU64,
-    catch_ups: AtomicU64,
-    last_lag_micros: AtomicU64,
-    backend_pid: AtomicI64,
-}
-
-impl ListenerStats {
-    /// Connected, listening and caught up: changes of other instances arrive at once.
-    pub fn is_listening(&self) -> bool {
-        self.listening.load(Ordering::Acquire)
-    }
-
-    /// Notifications read from the server.
-    pub fn received(&self) -> u64 {
-        self.received.load(Ordering::Relaxed)
-    }
-
-    /// Notifications understood and applied.
-    pub fn applied(&self) -> u64 {
-        self.applied.load(Ordering::Relaxed)
-    }
-
-    /// Payloads this instance published from the listening connection.
-    pub fn published(&self) -> u64 {
-        self.published.load(Ordering::Relaxed)
-    }
-
-    /// Successful connections (the first one, then one per reconnect).
-    pub fn connects(&self) -> u64 {
-        self.connects.load(Ordering::Relaxed)
-    }
-
-    /// Catch-ups from the database (one per connect, plus one per notification not understood).
-    pub fn catch_ups(&self) -> u64 {
-        self.catch_ups.load(Ordering::Relaxed)
-    }
-
-    /// How long the last applied notification took from its transaction's start.
-    pub fn last_lag(&self) -> Duration {
-        Duration::from_micros(self.last_lag_micros.load(Ordering::Relaxed))
-    }
-
-    /// The server process id of the listening connection (0 while there is none).
-    pub fn backend_pid(&self) -> i64 {
-        self.backend_pid.load(Ordering::Relaxed)
-    }
-
-    fn mark_up(&self, pid: i64) {
-        self.backend_pid.store(pid, Ordering::Relaxed);
-        self.connects.fetch_add(1, Ordering::Relaxed);
-        self.listening.store(true, Ordering::Release);
-    }
-
-    fn mark_down(&self) -> bool {
-        self.backend_pid.store(0, Ordering::Relaxed);
-        self.listening.swap(false, Ordering::AcqRel)
-    }
-}
-
 /// A running listener. Clones share it; the thread ends once the last one is dropped.
 #[derive(Debug, Clone)]
 pub struct Listener {
@@ -151,6 +84,12 @@ impl Listener {
 
     pub fn stats(&self) -> &ListenerStats {
         &self.stats
+    }
+
+    /// The stats without keeping the listener alive: a reader that outlives it (the metrics)
+    /// reads nothing once it is gone, and the thread still ends with the last handle.
+    pub fn watch(&self) -> Weak<ListenerStats> {
+        Arc::downgrade(&self.stats)
     }
 }
 
@@ -176,7 +115,7 @@ fn run(
         match connect(connector, &mut subscriber) {
             Ok((mut conn, pid)) => {
                 let Some(up) = stats.upgrade() else { return };
-                up.catch_ups.fetch_add(1, Ordering::Relaxed);
+                up.record_catch_up();
                 up.mark_up(pid);
                 drop(up);
                 if ever_up {
@@ -275,15 +214,9 @@ fn serve(conn: &mut DbConn, subscriber: &mut impl Subscriber, stats: &Weak<Liste
                 Err(err) => return Stop::Lost(err.to_string()),
             };
             last_news = Instant::now();
-            stats.received.fetch_add(1, Ordering::Relaxed);
+            stats.record_received();
             match subscriber.notified(&notification.payload) {
-                Heard::Applied { lag } => {
-                    stats.applied.fetch_add(1, Ordering::Relaxed);
-                    if let Some(lag) = lag {
-                        let micros = u64::try_from(lag.as_micros()).unwrap_or(u64::MAX);
-                        stats.last_lag_micros.store(micros, Ordering::Relaxed);
-                    }
-                }
+                Heard::Applied { lag } => stats.record_applied(lag),
                 Heard::CatchUp => catch_up = true,
             }
         }
@@ -291,13 +224,13 @@ fn serve(conn: &mut DbConn, subscriber: &mut impl Subscriber, stats: &Weak<Liste
             if let Err(err) = publish(pg, &payload) {
                 return Stop::Lost(err.to_string());
             }
-            stats.published.fetch_add(1, Ordering::Relaxed);
+            stats.record_published();
         }
         if catch_up {
             if let Err(err) = subscriber.catch_up(conn) {
                 return Stop::Lost(err.to_string());
             }
-            stats.catch_ups.fetch_add(1, Ordering::Relaxed);
+            stats.record_catch_up();
         } else if last_news.elapsed() >= PING_AFTER {
             if let Err(err) =
                 crate::with_conn!(&mut *conn, c => diesel::sql_query("SELECT 1").execute(c))

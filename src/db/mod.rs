@@ -7,6 +7,7 @@ pub mod connection_limit;
 mod error;
 mod health;
 pub mod listener;
+mod listener_stats;
 mod liveness;
 pub mod migrations;
 pub mod models;

@@ -23,25 +23,27 @@
 //! | `keyward_db_pool_checkouts_total`, `_wait_seconds_total`, `_timeouts_total`, `_unavailable_total` | counter | |
 //! | `keyward_build_info` | gauge (1) | `version` |
 //! | `process_start_time_seconds` | gauge | |
-//! | `keyward_notifications_*`, `keyward_notification_*` | | see [`notifications`] |
+//! | `keyward_notifications_*`, `keyward_notification_*` | | the change listener's, on PostgreSQL: see [`notifications`] |
 
 mod calls;
 mod http;
 mod middleware;
-pub mod notifications;
+mod notifications;
+mod pulled;
 mod scrape;
 mod state;
 mod tokens;
 
-use std::sync::OnceLock;
+use std::sync::Weak;
 
 use prometheus::proto::MetricFamily;
 use prometheus::{Gauge, IntGaugeVec, Opts, Registry};
 
+use crate::db::listener::ListenerStats;
+
 pub use calls::{ActorCalls, Mailbox, timed};
 pub use http::{HttpMetrics, RouteLabel, UNMATCHED};
 pub use middleware::RecordRequests;
-pub use notifications::NotificationMetrics;
 pub use scrape::serve;
 pub use state::Sources;
 pub use tokens::{RefreshKind, RevocationCounters, SignInOutcome, SignInVia, TokenEvents};
@@ -53,7 +55,6 @@ pub struct Metrics {
     pub tokens: TokenEvents,
     pub revocations: RevocationCounters,
     pub calls: ActorCalls,
-    notifications: OnceLock<Option<NotificationMetrics>>,
 }
 
 impl Metrics {
@@ -80,25 +81,15 @@ impl Metrics {
             tokens: TokenEvents::register(&registry)?,
             revocations: RevocationCounters::register(&registry)?,
             calls: ActorCalls::register(&registry)?,
-            notifications: OnceLock::new(),
             registry,
         })
     }
 
-    /// The notification listener's metrics, registered on the first call (see
-    /// [`notifications`]). `None` only if registering failed, which is logged.
-    pub fn notifications(&self) -> Option<&NotificationMetrics> {
-        self.notifications
-            .get_or_init(|| {
-                let registered = NotificationMetrics::new().and_then(|n| {
-                    n.register(&self.registry)?;
-                    Ok(n)
-                });
-                registered
-                    .map_err(|e| tracing::warn!(error = %e, "cannot register notification metrics"))
-                    .ok()
-            })
-            .as_ref()
+    /// Adds the change listener's series, read from `stats` at each scrape (see
+    /// [`notifications`]); called once, when the listener starts.
+    pub fn watch_listener(&self, stats: Weak<ListenerStats>) -> prometheus::Result<()> {
+        let collector = notifications::ListenerCollector::new(stats)?;
+        self.registry.register(Box::new(collector))
     }
 
     /// Every metric's current value (scrape-time values are read now).
@@ -145,37 +136,40 @@ mod tests {
     }
 
     #[test]
-    fn the_notification_series_appear_once_a_listener_takes_them() {
+    fn the_listener_series_appear_once_a_listener_is_watched_and_read_its_stats() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let metrics = metrics(dir.path());
         assert_eq!(
             exported(&metrics, "keyward_notifications_received_total"),
             None
         );
-        let listener = metrics
-            .notifications()
-            .unwrap_or_else(|| panic!("not registered"));
-        listener.received();
-        listener.received();
-        listener.applied(Duration::from_millis(20));
-        listener.listening(true);
-        let again = metrics.notifications().map(|n| n as *const _);
-        assert_eq!(again, Some(listener as *const _), "registered once");
+        let stats = Arc::new(ListenerStats::default());
+        metrics
+            .watch_listener(Arc::downgrade(&stats))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             exported(&metrics, "keyward_notifications_received_total"),
-            Some(2.0)
-        );
-        assert_eq!(
-            exported(&metrics, "keyward_notifications_applied_total"),
-            Some(1.0)
+            Some(0.0)
         );
         assert_eq!(
             exported(&metrics, "keyward_notification_listener_up"),
-            Some(1.0)
+            Some(0.0)
         );
+        let lag = metrics
+            .gather()
+            .into_iter()
+            .find(|f| f.name() == "keyward_notification_lag_seconds")
+            .map(|f| f.get_metric()[0].get_histogram().get_bucket().len());
+        assert_eq!(lag, Some(12), "every lag bucket");
         assert_eq!(
             exported(&metrics, "process_start_time_seconds"),
             Some(1_700_000_000.0)
+        );
+        drop(stats);
+        assert_eq!(
+            exported(&metrics, "keyward_notifications_received_total"),
+            None,
+            "nothing once the listener is gone"
         );
     }
 }

@@ -1,72 +1,127 @@
-//! Metrics of a listener for revocations announced by other instances (PostgreSQL
-//! `LISTEN`/`NOTIFY`). keyward's revocation sync reads the database on a timer; a listener,
-//! where one runs, takes [`super::Metrics::notifications`] when it starts and reports through
-//! it. The series are registered on that first call, so an instance without a listener
-//! (SQLite, or the feature off) shows none rather than a listener that looks down.
+//! The change listener's metrics (PostgreSQL `LISTEN`/`NOTIFY`, see [`crate::propagation`]),
+//! read from its [`ListenerStats`] at scrape time. They are registered when a listener starts
+//! ([`super::Metrics::watch_listener`]), so a SQLite instance shows none rather than a
+//! listener that looks down.
+//!
+//! | metric | type |
+//! |---|---|
+//! | `keyward_notification_listener_up` | gauge: 1 while connected, listening and caught up |
+//! | `keyward_notifications_received_total`, `_applied_total`, `_published_total` | counter |
+//! | `keyward_notification_listener_connects_total`, `keyward_notification_catch_ups_total` | counter |
+//! | `keyward_notification_lag_seconds` | histogram: from the change's transaction on any instance to its application here |
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Weak;
 
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Opts, Registry};
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::{Bucket, Counter, Gauge, Histogram, Metric, MetricFamily, MetricType};
 
-/// Lag buckets, in seconds: from the revoking instance's commit to this instance's memory.
-const LAG_BUCKETS: [f64; 12] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+use super::pulled::family;
+
+use crate::db::listener::ListenerStats;
+
+const UP: (&str, &str) = (
+    "keyward_notification_listener_up",
+    "1 while the change listener is connected, listening and caught up; else 0 (polling).",
+);
+/// A counter's name, help and reading.
+type Count = (&'static str, &'static str, fn(&ListenerStats) -> u64);
+
+const COUNTERS: [Count; 5] = [
+    (
+        "keyward_notifications_received_total",
+        "Change notifications read from PostgreSQL.",
+        ListenerStats::received,
+    ),
+    (
+        "keyward_notifications_applied_total",
+        "Change notifications applied to memory (revocation lists, user cache).",
+        ListenerStats::applied,
+    ),
+    (
+        "keyward_notifications_published_total",
+        "Notifications this instance published from its listening connection (rotations).",
+        ListenerStats::published,
+    ),
+    (
+        "keyward_notification_listener_connects_total",
+        "Connections of the change listener: the first one, then one per reconnect.",
+        ListenerStats::connects,
+    ),
+    (
+        "keyward_notification_catch_ups_total",
+        "Catch-ups from the database: one per connect, plus one per notification not understood.",
+        ListenerStats::catch_ups,
+    ),
 ];
+const LAG: (&str, &str) = (
+    "keyward_notification_lag_seconds",
+    "Time from a change's transaction (on any instance) to its application in this one.",
+);
 
-/// A listener's counters, its lag histogram and its state.
-#[derive(Clone)]
-pub struct NotificationMetrics {
-    received: IntCounter,
-    applied: IntCounter,
-    lag: Histogram,
-    listening: IntGauge,
+/// See the module documentation.
+pub(super) struct ListenerCollector {
+    stats: Weak<ListenerStats>,
+    descs: Vec<Desc>,
 }
 
-impl NotificationMetrics {
-    pub(super) fn new() -> prometheus::Result<Self> {
-        Ok(Self {
-            received: IntCounter::with_opts(Opts::new(
-                "keyward_notifications_received_total",
-                "Revocation notifications received from other instances.",
-            ))?,
-            applied: IntCounter::with_opts(Opts::new(
-                "keyward_notifications_applied_total",
-                "Revocation notifications applied to the in-memory lists.",
-            ))?,
-            lag: Histogram::with_opts(
-                HistogramOpts::new(
-                    "keyward_notification_lag_seconds",
-                    "Time from a revocation's commit on another instance to its application here.",
-                )
-                .buckets(LAG_BUCKETS.to_vec()),
-            )?,
-            listening: IntGauge::with_opts(Opts::new(
-                "keyward_notification_listener_up",
-                "1 while the notification listener is connected and listening, else 0.",
-            ))?,
-        })
+impl ListenerCollector {
+    pub(super) fn new(stats: Weak<ListenerStats>) -> prometheus::Result<Self> {
+        let names = [UP, LAG]
+            .into_iter()
+            .chain(COUNTERS.iter().map(|&(name, help, _)| (name, help)));
+        let descs = names
+            .map(|(name, help)| Desc::new(name.into(), help.into(), Vec::new(), HashMap::new()))
+            .collect::<prometheus::Result<_>>()?;
+        Ok(Self { stats, descs })
+    }
+}
+
+impl Collector for ListenerCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
     }
 
-    pub(super) fn register(&self, registry: &Registry) -> prometheus::Result<()> {
-        registry.register(Box::new(self.received.clone()))?;
-        registry.register(Box::new(self.applied.clone()))?;
-        registry.register(Box::new(self.lag.clone()))?;
-        registry.register(Box::new(self.listening.clone()))
+    fn collect(&self) -> Vec<MetricFamily> {
+        // Gone with its application: nothing left to report.
+        let Some(stats) = self.stats.upgrade() else {
+            return Vec::new();
+        };
+        let mut up = Gauge::default();
+        up.set_value(if stats.is_listening() { 1.0 } else { 0.0 });
+        let mut up_metric = Metric::default();
+        up_metric.set_gauge(up);
+        let mut families = vec![family(UP, MetricType::GAUGE, up_metric)];
+        for (name, help, read) in COUNTERS {
+            let mut counter = Counter::default();
+            counter.set_value(read(&stats) as f64);
+            let mut metric = Metric::default();
+            metric.set_counter(counter);
+            families.push(family((name, help), MetricType::COUNTER, metric));
+        }
+        families.push(family(LAG, MetricType::HISTOGRAM, lag(&stats)));
+        families
     }
+}
 
-    /// A notification arrived.
-    pub fn received(&self) {
-        self.received.inc();
-    }
-
-    /// A notification was applied, `lag` after its commit.
-    pub fn applied(&self, lag: Duration) {
-        self.applied.inc();
-        self.lag.observe(lag.as_secs_f64());
-    }
-
-    /// The listener connected and listens (`true`), or lost its connection (`false`).
-    pub fn listening(&self, up: bool) {
-        self.listening.set(i64::from(up));
-    }
+fn lag(stats: &ListenerStats) -> Metric {
+    let reading = stats.lag();
+    let mut histogram = Histogram::default();
+    histogram.set_sample_count(reading.count);
+    histogram.set_sample_sum(reading.sum_seconds);
+    histogram.set_bucket(
+        reading
+            .buckets
+            .iter()
+            .map(|&(upper, count)| {
+                let mut bucket = Bucket::default();
+                bucket.set_upper_bound(upper);
+                bucket.set_cumulative_count(count);
+                bucket
+            })
+            .collect(),
+    );
+    let mut metric = Metric::default();
+    metric.set_histogram(histogram);
+    metric
 }

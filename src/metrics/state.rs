@@ -2,12 +2,11 @@
 //! of the in-memory lists and of the user cache, and the database pool (size, use, health, and
 //! its checkouts so far).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use prometheus::core::{Collector, Desc};
-use prometheus::proto::{Counter, Metric, MetricFamily, MetricType};
 use prometheus::{PullingGauge, Registry};
+
+use super::pulled::{Pulled, Read};
 
 use crate::actors::ended_sessions::EndedSessions;
 use crate::actors::revoked::RevokedSet;
@@ -21,8 +20,6 @@ pub struct Sources {
     pub users: Arc<UserCache>,
     pub pool: DbPool,
 }
-
-type Read = Box<dyn Fn() -> f64 + Send + Sync>;
 
 pub(super) fn register(registry: &Registry, sources: Sources) -> prometheus::Result<()> {
     let gauge = |name: &str, help: &str, read: Read| {
@@ -102,36 +99,4 @@ pub(super) fn register(registry: &Registry, sources: Sources) -> prometheus::Res
         status(|s| s.refused as f64),
     )?;
     Ok(())
-}
-
-/// A counter whose value is read at scrape time from a total kept elsewhere.
-struct Pulled {
-    desc: Desc,
-    read: Read,
-}
-
-impl Pulled {
-    fn new(name: &str, help: &str, read: Read) -> prometheus::Result<Self> {
-        let desc = Desc::new(name.into(), help.into(), Vec::new(), HashMap::new())?;
-        Ok(Self { desc, read })
-    }
-}
-
-impl Collector for Pulled {
-    fn desc(&self) -> Vec<&Desc> {
-        vec![&self.desc]
-    }
-
-    fn collect(&self) -> Vec<MetricFamily> {
-        let mut counter = Counter::default();
-        counter.set_value((self.read)());
-        let mut metric = Metric::default();
-        metric.set_counter(counter);
-        let mut family = MetricFamily::default();
-        family.set_name(self.desc.fq_name.clone());
-        family.set_help(self.desc.help.clone());
-        family.set_field_type(MetricType::COUNTER);
-        family.set_metric(vec![metric]);
-        vec![family]
-    }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::cli::Sandbox;
 use crate::console_client::ConsoleClient;
-use crate::helpers::{PASSWORD, TestApp, UserFlags, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, UserFlags, on_postgres, spawn_app, spawn_app_with};
 
 const TOKEN: &str = "scrape-secret-7f3a91";
 
@@ -278,6 +278,51 @@ async fn a_logout_grows_the_revocation_and_ended_session_gauges() {
     assert_eq!(grew("keyward_ended_sessions"), 1.0);
     assert_eq!(grew("keyward_tokens_blacklisted_total"), 1.0);
     assert_eq!(grew("keyward_sessions_ended_total"), 1.0);
+}
+
+/// On PostgreSQL the change listener hears this instance's own writes too (the triggers
+/// announce them to every listener); SQLite has no listener and shows none of its series.
+#[actix_web::test]
+async fn the_change_listener_reports_what_it_heard_and_its_lag_on_postgres_only() {
+    let app = metrics_app().await;
+    let listener = [
+        "keyward_notification_listener_up",
+        "keyward_notifications_received_total",
+        "keyward_notifications_applied_total",
+        "keyward_notification_listener_connects_total",
+        "keyward_notification_lag_seconds_count",
+    ];
+    if !on_postgres() {
+        let text = scrape(&app).await;
+        for name in listener {
+            assert_eq!(text.total(name, &[]), None, "{name} on SQLite");
+        }
+        return;
+    }
+    app.create_user("frank");
+    let (refresh, _) = app.login("frank", PASSWORD).await;
+    let before = scrape(&app).await;
+    assert_eq!(before.value("keyward_notification_listener_up", &[]), 1.0);
+    assert!(before.value("keyward_notification_listener_connects_total", &[]) >= 1.0);
+
+    assert_eq!(app.logout(&refresh).await.0, StatusCode::OK);
+    // The logout announces its revocation and its session's end; wait until both are applied.
+    let mut after = scrape(&app).await;
+    let grew = |text: &Scrape, name: &str| text.value(name, &[]) - before.value(name, &[]);
+    for _ in 0..200 {
+        if grew(&after, "keyward_notifications_applied_total") >= 2.0 {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+        after = scrape(&app).await;
+    }
+    assert!(grew(&after, "keyward_notifications_received_total") >= 2.0);
+    assert!(grew(&after, "keyward_notifications_applied_total") >= 2.0);
+    assert!(grew(&after, "keyward_notification_lag_seconds_count") >= 2.0);
+    let within_a_second = after.value("keyward_notification_lag_seconds_bucket", &[("le", "1")])
+        - before.value("keyward_notification_lag_seconds_bucket", &[("le", "1")]);
+    assert!(within_a_second >= 2.0, "lags: {within_a_second}");
+    assert!(after.value("keyward_notification_catch_ups_total", &[]) >= 1.0);
 }
 
 #[actix_web::test]
