@@ -51,11 +51,11 @@ pub fn prepare(
     pool: &DbPool,
     clock: &Clock,
 ) -> Result<Prepared, PrepareError> {
-    let mut conn = pool.get()?;
-    let applied = migrations::run_pending(&mut conn)?;
+    let applied = migrations::run_pending(&mut pool.connector().open_for_migrations()?)?;
     if !applied.is_empty() {
         tracing::info!(?applied, "database migrations applied");
     }
+    let mut conn = pool.get()?;
     check_unique_emails(settings, &mut conn)?;
     let keys = signing_keys(settings, &mut conn, clock.now())?;
     let loaded_at = clock.now();

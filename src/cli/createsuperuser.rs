@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use clap::Args;
 
-use super::{CliResult, connect};
+use super::{CliResult, connect, connect_for_migrations};
 use crate::auth::{PasswordHasher, policy};
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -67,8 +67,8 @@ pub fn run(settings: &Settings, args: CreateSuperuserArgs) -> CliResult {
         return Err(format!("password refused: {}", problems.join(" ")).into());
     }
 
+    migrations::run_pending(&mut connect_for_migrations(settings)?)?;
     let mut conn = connect(settings)?;
-    migrations::run_pending(&mut conn)?;
     if user::username_taken(&mut conn, &username)? {
         return Err(format!("a user named {username:?} already exists").into());
     }

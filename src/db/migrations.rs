@@ -10,7 +10,7 @@ pub const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Arbitrary constant naming keyward's migration lock, so several instances starting at once
 /// run migrations one after another.
-const MIGRATION_LOCK: i64 = 0x6b65_7977_6172;
+pub const MIGRATION_LOCK: i64 = 0x6b65_7977_6172;
 
 /// Applies pending migrations; returns the versions applied.
 pub fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, DbError> {

@@ -217,7 +217,24 @@ impl ConnectionManager {
         self.open_unchecked().map_err(|e| DbError::Unavailable(e.0))
     }
 
+    /// A connection for schema migrations, outside the pool: as [`Self::open_dedicated`],
+    /// but without `statement_timeout`, `lock_timeout` or the watchdog, so a migration that
+    /// rewrites a big table, or waits for another instance's migration to finish, is not
+    /// cancelled after `database_statement_timeout`. A server that goes silent is still found
+    /// out by the URL's TCP keepalives and `tcp_user_timeout`. On SQLite, the pool's settings.
+    pub fn open_for_migrations(&self) -> Result<DbConn, DbError> {
+        if self.health.is_closed() {
+            return Err(DbError::Unavailable("the database pool is closed".into()));
+        }
+        self.open_with(Limits::Unbounded)
+            .map_err(|e| DbError::Unavailable(e.0))
+    }
+
     fn open_unchecked(&self) -> Result<DbConn, ConnectError> {
+        self.open_with(Limits::Bounded)
+    }
+
+    fn open_with(&self, limits: Limits) -> Result<DbConn, ConnectError> {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
                 let ports = self.url.tcp_ports();
@@ -225,9 +242,13 @@ impl ConnectionManager {
                 let (mut conn, fd) =
                     opened_with_socket(&url, &ports, || PgConnection::establish(&url))
                         .map_err(|e| ConnectError(e.to_string()))?;
-                let guard = self.watchdog.as_ref().zip(fd).map(|(w, fd)| w.guard(fd));
+                let watchdog = self.watchdog.as_ref().filter(|_| limits == Limits::Bounded);
+                let guard = watchdog.zip(fd).map(|(w, fd)| w.guard(fd));
                 conn.set_instrumentation(Liveness::new(guard, Arc::clone(&self.health)));
-                let millis = self.statement_timeout.as_millis();
+                let millis = match limits {
+                    Limits::Bounded => self.statement_timeout.as_millis(),
+                    Limits::Unbounded => 0,
+                };
                 conn.batch_execute(&format!(
                     "SET statement_timeout = {millis}; SET lock_timeout = {millis}; SET TIME ZONE 'UTC'"
                 ))
@@ -248,6 +269,13 @@ impl ConnectionManager {
             }
         }
     }
+}
+
+/// Whether a connection's calls are bounded by `statement_timeout` and the watchdog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limits {
+    Bounded,
+    Unbounded,
 }
 
 impl r2d2::ManageConnection for ConnectionManager {

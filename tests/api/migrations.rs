@@ -150,3 +150,47 @@ fn migrations_apply_revert_to_nothing_and_apply_again_on_the_backend_under_test(
     }
     assert_eq!(reverted, Vec::<String>::new(), "down.sql drops every table");
 }
+
+/// Migrations run without `database_statement_timeout`: an instance that starts while another
+/// holds the migration lock (applying a long migration) waits for it, however long, instead of
+/// failing to start once its statement deadline passes. PostgreSQL only (SQLite serves one
+/// process).
+#[actix_web::test]
+async fn an_instance_waits_for_another_instances_migration_past_its_statement_timeout() {
+    use diesel::RunQueryDsl;
+    use keyward::db::migrations::MIGRATION_LOCK;
+
+    if !crate::helpers::on_postgres() {
+        return;
+    }
+    let app = crate::helpers::spawn_app().await;
+    let hold = std::time::Duration::from_millis(1500);
+    let mut holder = app.conn();
+    let (held, released) = std::sync::mpsc::channel();
+    let other = std::thread::spawn(move || {
+        let lock = format!("SELECT pg_advisory_lock({MIGRATION_LOCK})");
+        keyward::with_conn!(&mut *holder, c => diesel::sql_query(lock).execute(c))
+            .unwrap_or_else(|e| panic!("lock: {e}"));
+        held.send(()).unwrap_or_else(|e| panic!("{e}"));
+        std::thread::sleep(hold);
+        let unlock = format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})");
+        keyward::with_conn!(&mut *holder, c => diesel::sql_query(unlock).execute(c))
+            .unwrap_or_else(|e| panic!("unlock: {e}"));
+    });
+    released.recv().unwrap_or_else(|e| panic!("{e}"));
+
+    let mut settings = app.settings.clone();
+    settings.database_statement_timeout = std::time::Duration::from_millis(200);
+    let started = std::time::Instant::now();
+    let second = keyward::startup::Application::build_with_clock(settings, app.clock.clone()).await;
+    let waited = started.elapsed();
+    other
+        .join()
+        .unwrap_or_else(|_| panic!("the lock holder panicked"));
+    let second = second.unwrap_or_else(|e| panic!("the second instance did not start: {e}"));
+    assert!(
+        waited >= hold - std::time::Duration::from_millis(100),
+        "it started after {waited:?}, before the lock was released"
+    );
+    second.pool().close();
+}
