@@ -124,9 +124,19 @@ async fn logout_of_one_session_leaves_another_session_refreshable() {
     let app = spawn_app().await;
     app.create_user("alice");
     let (phone, _) = app.login("alice", PASSWORD).await;
-    let (laptop, _) = app.login("alice", PASSWORD).await;
+    let (laptop, laptop_access) = app.login("alice", PASSWORD).await;
     let (status, _) = app.logout(&phone).await;
     assert_eq!(status, StatusCode::OK);
+    let (status, body) = json_of(app.me(&laptop_access).await).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the other session's access token on me: {body}"
+    );
+    let response = app.get_as("/api/auth/check", &laptop_access).await;
+    assert_eq!(response.status(), StatusCode::OK, "on check");
+    let (status, body) = app.verify(&laptop_access).await;
+    assert_eq!(status, StatusCode::OK, "on verify: {body}");
     let (status, body) = app.refresh(&laptop).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -572,3 +572,120 @@ async fn a_retry_on_another_instance_within_the_interval_is_refused_but_ends_not
     let (status, body) = app.refresh(&text(&body, "refresh")).await;
     assert_eq!(status, StatusCode::OK, "the new token still works: {body}");
 }
+
+/// Deactivation ends every session by itself, not only through the stamp or the active
+/// check: with the stamp check off, the sessions are recorded as ended by the administrator,
+/// and reactivating the user does not bring their tokens back.
+#[actix_web::test]
+async fn a_deactivation_ends_the_sessions_and_a_reactivation_does_not_reopen_them() {
+    let app = spawn_app_with(|s| s.check_revoke_token = false).await;
+    let root = superuser(&app, "root");
+    let alice = app.create_user("alice");
+    let admin = app.access_for("root").await;
+    let (refresh, access) = app.login("alice", PASSWORD).await;
+    let path = format!("/api/users/{alice}/");
+
+    let response = app
+        .patch_as(&path, &admin, &json!({"is_active": false}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let ended = session(&app, &sid_of(&access));
+    assert_eq!(
+        (ended.end_reason.as_deref(), ended.ended_by),
+        (Some("revoke_all"), Some(root))
+    );
+
+    let response = app
+        .patch_as(&path, &admin, &json!({"is_active": true}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, body) = json_of(app.me(&access).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "me: {body}");
+    assert_eq!(body["messages"][0]["message"], "Token is blacklisted");
+    let response = app.get_as("/api/auth/check", &access).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "check");
+    assert_eq!(
+        app.verify(&access).await,
+        (StatusCode::UNAUTHORIZED, blacklisted()),
+        "verify"
+    );
+    let (status, body) = app.refresh(&refresh).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "refresh: {body}");
+}
+
+/// The audit log says who ended which sessions: the user ending their others, an
+/// administrator ending one, then all.
+#[actix_web::test]
+async fn sessions_ended_through_the_api_are_recorded_with_who_ended_them() {
+    let app = spawn_app().await;
+    let root = superuser(&app, "root");
+    let alice = app.create_user("alice");
+    let admin = app.access_for("root").await;
+    let (_, current) = app.login("alice", PASSWORD).await;
+    let (_, other) = app.login("alice", PASSWORD).await;
+    let response = app
+        .post_as("/api/me/sessions/revoke-others/", &current, &json!({}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let recorded = events(&app).await;
+    let by_alice = one(&recorded, EventKind::SessionEnded);
+    assert_eq!(
+        (by_alice.actor_id, by_alice.subject_id),
+        (Some(alice), Some(alice))
+    );
+    assert_eq!(
+        by_alice.session_id.as_deref(),
+        Some(sid_of(&other).as_str())
+    );
+
+    let (_, second) = app.login("alice", PASSWORD).await;
+    let (_, third) = app.login("alice", PASSWORD).await;
+    let sessions = format!("/api/users/{alice}/sessions/");
+    let response = app
+        .delete_as(&format!("{sessions}{}/", sid_of(&current)), &admin)
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let recorded = events(&app).await;
+    let by_root = of_kind(&recorded, EventKind::SessionEnded)
+        .into_iter()
+        .find(|e| e.actor_id == Some(root))
+        .unwrap_or_else(|| panic!("no session_ended by root: {recorded:?}"));
+    assert_eq!(by_root.subject_id, Some(alice));
+    assert_eq!(
+        by_root.session_id.as_deref(),
+        Some(sid_of(&current).as_str())
+    );
+
+    let response = app
+        .post_as(&format!("{sessions}revoke-all/"), &admin, &json!({}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let recorded = events(&app).await;
+    let all = one(&recorded, EventKind::SessionsRevoked);
+    assert_eq!((all.actor_id, all.subject_id), (Some(root), Some(alice)));
+    assert!(all.detail.starts_with("2 sessions"), "{}", all.detail);
+    for access in [second, third] {
+        assert_eq!(me_status(&app, &access).await, StatusCode::UNAUTHORIZED);
+    }
+}
+
+/// `session_id_claim` names the claim; the session works the same under another name.
+#[actix_web::test]
+async fn the_session_claim_takes_its_configured_name() {
+    let app = spawn_app_with(|s| s.session_id_claim = "session".into()).await;
+    app.create_user("alice");
+    let (refresh, access) = app.login("alice", PASSWORD).await;
+    for token in [&refresh, &access] {
+        let sid = claim(token, "session");
+        assert!(sid.as_str().is_some_and(|s| s.len() >= 16), "{sid}");
+        assert_eq!(claim(token, "sid"), Value::Null, "no sid claim");
+    }
+    assert_eq!(claim(&refresh, "session"), claim(&access, "session"));
+    assert_eq!(me_status(&app, &access).await, StatusCode::OK);
+    assert_eq!(app.logout(&refresh).await.0, StatusCode::OK);
+    assert_eq!(
+        me_status(&app, &access).await,
+        StatusCode::UNAUTHORIZED,
+        "the logout ended the session named by the configured claim"
+    );
+}
