@@ -110,6 +110,20 @@ impl NewEvent {
     }
 
     /// The row to insert.
+    /// The user it concerns when their username was not at hand (see [`Self::subject_id`]).
+    pub fn unnamed_subject(&self) -> Option<i64> {
+        self.subject_id.filter(|_| self.username.is_empty())
+    }
+
+    /// The row to store, with `found` as the username when the event has none.
+    pub fn row_named<'a>(&'a self, found: Option<&'a str>) -> NewSecurityEvent<'a> {
+        let mut row = self.row();
+        if row.username.is_empty() {
+            row.username = found.unwrap_or_default();
+        }
+        row
+    }
+
     pub fn row(&self) -> NewSecurityEvent<'_> {
         NewSecurityEvent {
             kind: self.kind.as_str(),

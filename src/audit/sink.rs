@@ -1,5 +1,7 @@
 //! Where the writer's batches go: the database through the pool, or a stand-in in tests.
 
+use std::collections::BTreeMap;
+
 use time::PrimitiveDateTime;
 
 use super::NewEvent;
@@ -27,9 +29,28 @@ impl DbSink {
 }
 
 impl Sink for DbSink {
+    /// Events that name their user by id only (the refresh path has no username at hand)
+    /// get the username it has now, read here, off the request's path.
     fn write(&mut self, batch: &[NewEvent]) -> Result<(), DbError> {
-        let rows: Vec<_> = batch.iter().map(NewEvent::row).collect();
-        security_event::insert_batch(&mut *self.pool.get()?, &rows)?;
+        let mut conn = self.pool.get()?;
+        let mut unnamed: Vec<i64> = batch.iter().filter_map(NewEvent::unnamed_subject).collect();
+        unnamed.sort_unstable();
+        unnamed.dedup();
+        let names: BTreeMap<i64, String> = if unnamed.is_empty() {
+            BTreeMap::new()
+        } else {
+            security_event::usernames_of(&mut conn, &unnamed)?
+                .into_iter()
+                .collect()
+        };
+        let rows: Vec<_> = batch
+            .iter()
+            .map(|event| {
+                let found = event.unnamed_subject().and_then(|id| names.get(&id));
+                event.row_named(found.map(String::as_str))
+            })
+            .collect();
+        security_event::insert_batch(&mut conn, &rows)?;
         Ok(())
     }
 

@@ -120,3 +120,58 @@ async fn an_admin_filters_the_security_events_in_the_browser() {
     assert!(page_text(&b).await.contains("No events match."));
     b.close().await.unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// A reused refresh token is an incident: the dashboard lists it, and its link opens the
+/// events of that kind.
+#[actix_web::test]
+async fn a_reused_refresh_token_shows_on_the_dashboard_and_leads_to_its_events() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.create_user_with(
+        "root",
+        PASSWORD,
+        UserFlags {
+            staff: true,
+            superuser: true,
+            ..UserFlags::default()
+        },
+    );
+    app.create_user("alice");
+    let (refresh, _) = app.login("alice", PASSWORD).await;
+    assert_eq!(app.refresh(&refresh).await.0, StatusCode::OK, "rotation");
+    assert_eq!(
+        app.refresh(&refresh).await.0,
+        StatusCode::UNAUTHORIZED,
+        "the rotated token presented again"
+    );
+    flush(&app).await;
+
+    let b = open_browser(&driver, None).await;
+    sign_in(&b, &app, "root").await;
+    let incidents = b
+        .find(Locator::Css("#incidents"))
+        .await
+        .unwrap_or_else(|e| panic!("no incidents table on the dashboard: {e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        incidents.contains("Refresh token reused") && incidents.contains("alice"),
+        "{incidents}"
+    );
+    shoot(&b, "11-dashboard-incident").await;
+
+    navigate(&b, "#incidents tbody a").await;
+    assert_eq!(shown_kinds(&b).await, ["refresh_reuse"]);
+    let text = page_text(&b).await;
+    assert!(text.contains("1 event") && text.contains("alice"), "{text}");
+    let url = b
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    assert!(url.contains("kind=refresh_reuse"), "{url}");
+    b.close().await.unwrap_or_else(|e| panic!("{e}"));
+}
