@@ -19,7 +19,7 @@ pub use extractor::{
 pub use guard::{Acting, Allowed, StaffUser, SuperUser};
 pub use hash_format::{HashFormat, LegacyFormat};
 pub use header::bearer_token;
-pub use password::{HashError, PasswordHasher};
+pub use password::{HashError, PasswordHasher, Unverifiable, limits as password_limits};
 pub use permissions::{
     AllowAny, And, Caller, IsAdminUser, IsAuthenticated, IsAuthenticatedOrReadOnly, IsSuperUser,
     Model, ModelPermissions, Not, Or, PermissionList, Policy, RequirePermissions,
