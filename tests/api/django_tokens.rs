@@ -84,7 +84,7 @@ async fn a_django_access_token_is_accepted_while_it_lives() {
 }
 
 #[actix_web::test]
-async fn a_stamp_less_token_is_refused_for_a_user_whose_stamp_is_not_the_imported_one() {
+async fn only_a_token_without_the_stamp_claim_matches_the_imported_empty_stamp() {
     let app = app().await;
     let id = app.create_user("bob");
     let token = django_token(&django_claims("access", id, app.now(), 300));
@@ -94,6 +94,23 @@ async fn a_stamp_less_token_is_refused_for_a_user_whose_stamp_is_not_the_importe
         body,
         json!({"detail": "The user's password has been changed.", "code": "password_changed"})
     );
+
+    let alice = imported(&app, "alice");
+    for (stamp, case) in [
+        (json!(null), "null"),
+        (json!(0), "a number"),
+        (json!("x"), "another"),
+    ] {
+        let mut claims = django_claims("access", alice, app.now(), 300);
+        claims["stamp"] = stamp;
+        let (status, body) = json_of(app.me(&django_token(&claims)).await).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{case} stamp claim: {body}"
+        );
+        assert_eq!(body["code"], "password_changed", "{case} stamp claim");
+    }
 }
 
 #[actix_web::test]
