@@ -265,3 +265,41 @@ async fn with_check_revoke_token_djangos_hash_claim_is_the_stamp() {
         "{body}"
     );
 }
+
+#[actix_web::test]
+async fn a_django_sliding_token_slides_and_can_be_used_where_sliding_tokens_are_accepted() {
+    let app = spawn_app_with(|s| {
+        with_signing_key(s);
+        s.sliding_tokens = true;
+    })
+    .await;
+    let id = imported(&app, "alice");
+    let now = app.now();
+    let jti = new_jti();
+    let sliding = django_token(&json!({
+        "token_type": "sliding",
+        "exp": now + 300,
+        "iat": now,
+        "jti": jti,
+        "refresh_exp": now + 86_400,
+        "user_id": id.to_string(),
+    }));
+    assert_eq!(
+        app.me(&sliding).await.status(),
+        StatusCode::OK,
+        "protected route"
+    );
+    let (status, body) = json_of(
+        app.post_token("/api/token/sliding/refresh/", "token", &sliding)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let renewed = crate::tokens::claims_of(body["token"].as_str().unwrap_or_default());
+    assert_eq!(renewed["jti"], jti.as_str(), "same id, as simplejwt slides");
+    assert_eq!(
+        renewed["refresh_exp"],
+        now + 86_400,
+        "same refresh deadline"
+    );
+}
