@@ -9,6 +9,7 @@ pub mod event_log;
 pub mod expiring_ids;
 pub mod group_admin;
 pub mod login_locks;
+pub mod rehash;
 pub mod revocation_lists;
 pub mod revoked;
 pub mod rotated_tokens;

@@ -11,8 +11,8 @@ use actix::prelude::*;
 use time::OffsetDateTime;
 
 use super::user_manager::{UserError, UserManager};
-use crate::auth::UserSnapshot;
 use crate::auth::throttle::AttemptKeys;
+use crate::auth::{PasswordHasher, UserSnapshot};
 use crate::db::models::user::{self, User};
 use crate::db::{DbConn, stored_time};
 use crate::validation::normalize_username;
@@ -45,7 +45,7 @@ pub struct Authenticate {
 impl Handler<Authenticate> for UserManager {
     type Result = Result<Arc<UserSnapshot>, UserError>;
 
-    fn handle(&mut self, msg: Authenticate, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Authenticate, ctx: &mut Self::Context) -> Self::Result {
         let mut conn = self.conn()?;
         let generation = self.cache.generation();
         let keys = self
@@ -69,6 +69,7 @@ impl Handler<Authenticate> for UserManager {
             }
             Err(other) => return Err(other),
         };
+        self.queue_rehash(ctx, row.id, &row.password, &msg.password);
         if let (Some(throttle), Some(keys)) = (&self.throttle, &keys)
             && standing.is_some_and(|s| s.pair_failed)
         {
@@ -92,7 +93,7 @@ impl UserManager {
         let hash = found
             .as_ref()
             .map_or(&*self.dummy_hash, |u| u.password.as_str());
-        let password_ok = self.hasher.verify(&msg.password, hash);
+        let password_ok = self.password_matches(found.as_ref().map(|u| u.id), &msg.password, hash);
         let row = found
             .filter(|_| password_ok)
             .ok_or(UserError::InvalidCredentials)?;
@@ -102,5 +103,28 @@ impl UserManager {
             return Err(UserError::InvalidCredentials);
         }
         Ok(row)
+    }
+
+    /// Checks a password against a stored hash. A hash cheaper to check than keyward's own
+    /// (a legacy one, an unusable or unreadable one) also costs a check of the dummy hash, so
+    /// that refusal takes as long as the others. A hash that cannot be checked is logged.
+    fn password_matches(&self, user_id: Option<i64>, password: &str, stored: &str) -> bool {
+        let verdict = self.hasher.check(password, stored);
+        if verdict.is_err() || !PasswordHasher::is_slow(stored) {
+            let _ = self.hasher.verify(password, &self.dummy_hash);
+        }
+        match verdict {
+            Ok(matched) => matched,
+            Err(reason) => {
+                if let Some(user_id) = user_id {
+                    tracing::warn!(
+                        user_id,
+                        %reason,
+                        "a stored password hash cannot be checked: the user cannot sign in until their password is reset"
+                    );
+                }
+                false
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! `AuthUser`: simplejwt's `JWTAuthentication` as an extractor. The hot path stays in memory:
+//! `AuthUer`: simplejwt's `JWTAuthentication` as an extractor. The hot path stays in memory:
 //! signature and claims, the revocation list (sliding tokens) and the cached user; the user
 //! manager is asked only when the cache misses.
 
@@ -6,11 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use actix_web::dev::Payload;
-use actix_web::http::header::HeaderName;
-use actix_web::{FromRequest, HttpRequest, web};
-use subtle::ConstantTimeEq;
-
+use super::stamp::stamp_matches;
 use super::{UserCache, UserSnapshot, bearer_token};
 use crate::actors::ASK_TIMEOUT;
 use crate::actors::ended_sessions::EndedSessions;
@@ -21,6 +17,9 @@ use crate::config::Settings;
 use crate::error::{ApiError, TokenClassMessage};
 use crate::jwt::{Decoded, TokenCodec, TokenError, TokenKind};
 use crate::metrics::{Mailbox, timed};
+use actix_web::dev::Payload;
+use actix_web::http::header::HeaderName;
+use actix_web::{FromRequest, HttpRequest, web};
 
 /// How protected routes read credentials.
 #[derive(Debug, Clone)]
@@ -208,11 +207,4 @@ pub fn check_user(
         });
     }
     Ok(())
-}
-
-/// Whether the token carries the user's current security stamp (compared in constant time).
-pub fn stamp_matches(user: &UserSnapshot, token: &Decoded) -> bool {
-    token
-        .stamp()
-        .is_some_and(|s| bool::from(s.as_bytes().ct_eq(user.security_stamp.as_bytes())))
 }

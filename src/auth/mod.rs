@@ -8,22 +8,23 @@ mod header;
 mod password;
 pub mod permissions;
 pub mod policy;
+mod stamp;
 pub mod throttle;
 mod token_classes;
 mod user_cache;
 
 pub use extractor::{
-    AuthSettings, AuthUser, authenticate, check_user, find_user, no_user_id, stamp_matches,
-    token_user,
+    AuthSettings, AuthUser, authenticate, check_user, find_user, no_user_id, token_user,
 };
 pub use guard::{Acting, Allowed, StaffUser, SuperUser};
 pub use hash_format::{HashFormat, LegacyFormat};
 pub use header::bearer_token;
-pub use password::{HashError, PasswordHasher};
+pub use password::{HashError, PasswordHasher, Unverifiable, limits as password_limits};
 pub use permissions::{
     AllowAny, And, Caller, IsAdminUser, IsAuthenticated, IsAuthenticatedOrReadOnly, IsSuperUser,
     Model, ModelPermissions, Not, Or, PermissionList, Policy, RequirePermissions,
 };
+pub use stamp::{UNSTAMPED, django_revoke_claim, stamp_matches};
 pub use token_classes::{TOKEN_CLASS_NAMES, token_classes};
 pub use user_cache::{Rendered, UserCache, UserSnapshot};
 

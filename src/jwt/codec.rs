@@ -61,8 +61,8 @@ pub struct Decoded {
     token_type: Option<String>,
     /// The user id claim, when present.
     user_id: Option<Value>,
-    /// The security stamp claim, when a string.
-    stamp: Option<String>,
+    /// The security stamp claim: `None` when absent, `Some(None)` when not a string.
+    stamp: Option<Option<String>>,
     /// `iat`, when an integer.
     issued_at: Option<i64>,
 }
@@ -91,9 +91,14 @@ impl Decoded {
         self.user_id.as_ref().is_some_and(|v| !v.is_null())
     }
 
-    /// The security stamp claim.
+    /// The security stamp claim, when a string.
     pub fn stamp(&self) -> Option<&str> {
-        self.stamp.as_deref()
+        self.stamp.as_ref()?.as_deref()
+    }
+
+    /// Whether the token carries a stamp claim at all (of any type).
+    pub fn has_stamp_claim(&self) -> bool {
+        self.stamp.is_some()
     }
 
     /// `iat`, when it is an integer.
@@ -363,7 +368,7 @@ impl TokenCodec {
             issued_at: claims.get(Claim::IssuedAt).and_then(Value::as_i64),
             token_type: text(claims.take(Claim::Type)),
             user_id: claims.take(Claim::UserId),
-            stamp: text(claims.take(Claim::Stamp)),
+            stamp: claims.take(Claim::Stamp).map(|v| text(Some(v))),
             payload,
             jti,
             exp,

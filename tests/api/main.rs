@@ -27,6 +27,8 @@ mod console_user_sessions;
 mod console_users;
 mod cookie_transport;
 mod cors;
+mod django_passwords;
+mod django_tokens;
 mod fault_load;
 mod fault_proxy;
 mod faults;

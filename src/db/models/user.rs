@@ -206,6 +206,22 @@ pub fn set_password(conn: &mut DbConn, id: i64, hash: &str, stamp: &str) -> Resu
     }
 }
 
+/// Replaces the password hash with `new` if it is still `verified` (compare-and-set: a
+/// password changed meanwhile is left alone); the security stamp is kept. Whether it did.
+pub fn rehash_password(
+    conn: &mut DbConn,
+    id: i64,
+    verified: &str,
+    new: &str,
+) -> Result<bool, DbError> {
+    let updated = crate::with_conn!(conn, c => diesel::update(
+        users::table.find(id).filter(users::password.eq(verified))
+    )
+    .set(users::password.eq(new))
+    .execute(c))?;
+    Ok(updated == 1)
+}
+
 /// Group names and effective permissions (direct and through groups) of one user.
 pub fn memberships(conn: &mut DbConn, id: i64) -> Result<Memberships, DbError> {
     let (group_names, direct, inherited): (Vec<String>, Vec<String>, Vec<String>) = crate::with_conn!(conn, c => {
