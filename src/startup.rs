@@ -25,7 +25,7 @@ use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::{AuthSettings, PasswordHasher, UserCache};
 use crate::client::TrustedProxies;
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Paths, Settings};
 use crate::db::listener::Listener;
 use crate::db::{DatabaseUrl, DbError, DbPool, build_pool, checkpoint};
 use crate::jwt::TokenCodec;
@@ -86,6 +86,7 @@ struct Shared {
     transport: web::Data<api::Transport>,
     propagation: web::Data<Propagation>,
     metrics: web::Data<Metrics>,
+    paths: web::Data<Paths>,
     mounts: Mounts,
 }
 
@@ -237,6 +238,7 @@ impl Keyward {
             WriterConfig::new(settings.audit_retention),
         )
         .map_err(|e| StartupError::Other(format!("cannot start the audit writer: {e}")))?;
+        let mounts = Mounts::from_settings(settings);
         let shared = Shared {
             codec: web::Data::new(TokenCodec::new(settings, keys)),
             revoked: web::Data::from(lists.revoked),
@@ -268,13 +270,11 @@ impl Keyward {
             locks: web::Data::new(locks),
             proxies: web::Data::new(proxies),
             audit: web::Data::new(audit),
-            transport: web::Data::new(api::Transport::new(&browser)),
+            transport: web::Data::new(api::Transport::new(&browser, &mounts.paths)),
             propagation: web::Data::new(propagation),
             metrics: web::Data::from(metrics),
-            mounts: Mounts {
-                sliding_tokens: settings.sliding_tokens,
-                signup: settings.allow_signup,
-            },
+            paths: web::Data::from(Arc::clone(&mounts.paths)),
+            mounts,
         };
         Ok(Self { shared, pool })
     }
@@ -305,12 +305,23 @@ impl Keyward {
             .app_data(s.audit)
             .app_data(s.transport)
             .app_data(s.propagation)
-            .app_data(s.metrics);
+            .app_data(s.metrics)
+            .app_data(s.paths);
     }
 
     /// keyward's own routes (token endpoints, signup, me, admin API, check, health).
     pub fn api(&self) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
-        api::config(self.shared.mounts)
+        api::config(self.shared.mounts.clone())
+    }
+
+    /// The endpoints [`Self::api`] registers, with their configured paths.
+    pub fn routes(&self) -> Vec<api::Route> {
+        api::routes(&self.shared.mounts)
+    }
+
+    /// The admin console's routes, mounted at `paths.console`.
+    pub fn console(&self) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+        admin::config(self.shared.mounts.paths.console_root().to_owned())
     }
 
     pub fn pool(&self) -> DbPool {
@@ -420,7 +431,7 @@ impl Application {
                 .wrap(RecordRequests::new(recorded.clone()))
                 .configure(|cfg| keyward.register(cfg))
                 .configure(keyward.api())
-                .configure(admin::config)
+                .configure(keyward.console())
                 .default_service(web::to(api::not_found))
         })
         .workers(settings.worker_count())

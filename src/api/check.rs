@@ -4,10 +4,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::pagination::query_pairs;
 use crate::auth::AuthUser;
 use crate::auth::permissions::DEFAULT_DENIAL;
+use crate::config::Paths;
 use crate::error::ApiError;
 
 static CHECK: Meta = Meta {
@@ -17,8 +18,8 @@ static CHECK: Meta = Meta {
     allow: "GET, HEAD, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<AuthUser>(cfg, "/api/auth/check", &CHECK, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<AuthUser>(&paths.auth_check, &CHECK, |r| {
         r.route(web::get().to(check)).route(web::head().to(check))
     });
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::body::{self, FormData};
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::fields::{Fields, NOT_BLANK, Trim};
 use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::users::path_id;
@@ -17,6 +17,7 @@ use crate::actors::user_manager::UserManager;
 use crate::audit::detail::{group_changes, group_summary};
 use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{Allowed, Model, ModelPermissions};
+use crate::config::Paths;
 use crate::error::ApiError;
 
 /// `auth.*_group`.
@@ -41,13 +42,13 @@ static DETAIL: Meta = Meta {
     allow: "GET, PUT, PATCH, DELETE, HEAD, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<CanManageGroups>(cfg, "/api/groups/", &LIST, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<CanManageGroups>(&paths.groups, &LIST, |r| {
         r.route(web::get().to(list))
             .route(web::head().to(list))
             .route(web::post().to(create))
     });
-    serve::<CanManageGroups>(cfg, "/api/groups/{id}/", &DETAIL, |r| {
+    cfg.serve::<CanManageGroups>(&paths.group, &DETAIL, |r| {
         r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::put().to(replace))
@@ -152,7 +153,7 @@ async fn create(
             .detail(group_summary(&record)),
     );
     let view = GroupView::from(record);
-    Ok(super::created("groups", view.id, view))
+    Ok(super::created(&req, |paths| &paths.group, view.id, view))
 }
 
 /// **Permissions:** `auth.view_group`.

@@ -3,7 +3,8 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use super::endpoint::{Anyone, Meta, serve};
+use super::endpoint::{Anyone, Meta, Routes};
+use crate::config::Paths;
 use crate::db::DbPool;
 use crate::propagation::Propagation;
 
@@ -20,11 +21,11 @@ static READY: Meta = Meta {
     allow: "GET, HEAD, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<Anyone>(cfg, "/health", &LIVE, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<Anyone>(&paths.health, &LIVE, |r| {
         r.route(web::get().to(live)).route(web::head().to(live))
     });
-    serve::<Anyone>(cfg, "/health/ready", &READY, |r| {
+    cfg.serve::<Anyone>(&paths.health_ready, &READY, |r| {
         r.route(web::get().to(ready)).route(web::head().to(ready))
     });
 }

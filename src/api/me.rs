@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::body;
 use super::cookie_transport::Transport;
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::fields::{Fields, Trim};
 use super::issue::Login;
 use super::session_policy::SessionPolicy;
@@ -20,6 +20,7 @@ use crate::actors::user_manager::{ChangePassword, UserManager};
 use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{AuthUser, policy};
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::error::ApiError;
 use crate::jwt::TokenCodec;
 
@@ -39,11 +40,11 @@ static PASSWORD: Meta = Meta {
     allow: "POST, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<AuthUser>(cfg, "/api/me/", &ME, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<AuthUser>(&paths.me, &ME, |r| {
         r.route(web::get().to(me)).route(web::head().to(me))
     });
-    serve::<AuthUser>(cfg, "/api/me/password/", &PASSWORD, |r| {
+    cfg.serve::<AuthUser>(&paths.me_password, &PASSWORD, |r| {
         r.route(web::post().to(change_password))
     });
 }

@@ -5,7 +5,7 @@ use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body;
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::fields::{Fields, Trim};
 use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::users::path_id;
@@ -17,6 +17,7 @@ use crate::actors::user_manager::UserManager;
 use crate::audit::detail::permission_summary;
 use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{Allowed, And, IsSuperUser, Model, ModelPermissions};
+use crate::config::Paths;
 use crate::error::ApiError;
 
 /// `auth.*_permission`.
@@ -42,13 +43,13 @@ static DETAIL: Meta = Meta {
     allow: "GET, DELETE, HEAD, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<CanViewPermissions>(cfg, "/api/permissions/", &LIST, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<CanViewPermissions>(&paths.permissions, &LIST, |r| {
         r.route(web::get().to(list))
             .route(web::head().to(list))
             .route(web::post().to(create))
     });
-    serve::<CanViewPermissions>(cfg, "/api/permissions/{id}/", &DETAIL, |r| {
+    cfg.serve::<CanViewPermissions>(&paths.permission, &DETAIL, |r| {
         r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::delete().to(destroy))
@@ -126,7 +127,12 @@ async fn create(
             .actor(actor)
             .detail(permission_summary(&created)),
     );
-    Ok(super::created("permissions", created.id, created))
+    Ok(super::created(
+        &req,
+        |paths| &paths.permission,
+        created.id,
+        created,
+    ))
 }
 
 /// **Permissions:** `auth.view_permission`.

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::session_policy::SessionPolicy;
 use super::users::path_id;
 use crate::actors::ASK_TIMEOUT;
@@ -23,6 +23,7 @@ use crate::actors::user_manager::UserManager;
 use crate::auth::permissions::{Caller, ChecksRights, Policy};
 use crate::auth::{Allowed, AuthUser};
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::db::models::token_session::TokenSession;
 use crate::db::stored_time;
 use crate::error::ApiError;
@@ -82,26 +83,23 @@ static THEIRS_ONE: Meta = Meta {
 
 /// The fixed paths come before the `{sid}` ones, which would otherwise take them (and answer
 /// their `POST` with a 405).
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<AuthUser>(cfg, "/api/me/sessions/", &MINE, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<AuthUser>(&paths.me_sessions, &MINE, |r| {
         r.route(web::get().to(mine)).route(web::head().to(mine))
     });
-    serve::<AuthUser>(cfg, "/api/me/sessions/revoke-others/", &MINE_OTHERS, |r| {
+    cfg.serve::<AuthUser>(&paths.me_sessions_revoke_others, &MINE_OTHERS, |r| {
         r.route(web::post().to(revoke_others))
     });
-    serve::<AuthUser>(cfg, "/api/me/sessions/{sid}/", &MINE_ONE, |r| {
+    cfg.serve::<AuthUser>(&paths.me_session, &MINE_ONE, |r| {
         r.route(web::delete().to(end_mine))
     });
-    serve::<CanManageSessions>(cfg, "/api/users/{id}/sessions/", &THEIRS, |r| {
+    cfg.serve::<CanManageSessions>(&paths.user_sessions, &THEIRS, |r| {
         r.route(web::get().to(theirs)).route(web::head().to(theirs))
     });
-    serve::<CanManageSessions>(
-        cfg,
-        "/api/users/{id}/sessions/revoke-all/",
-        &THEIRS_ALL,
-        |r| r.route(web::post().to(revoke_all)),
-    );
-    serve::<CanManageSessions>(cfg, "/api/users/{id}/sessions/{sid}/", &THEIRS_ONE, |r| {
+    cfg.serve::<CanManageSessions>(&paths.user_sessions_revoke_all, &THEIRS_ALL, |r| {
+        r.route(web::post().to(revoke_all))
+    });
+    cfg.serve::<CanManageSessions>(&paths.user_session, &THEIRS_ONE, |r| {
         r.route(web::delete().to(end_theirs))
     });
 }

@@ -4,7 +4,7 @@ use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body;
-use super::endpoint::{Anyone, Meta, serve};
+use super::endpoint::{Anyone, Meta, Routes};
 use super::fields::{Fields, Trim};
 use super::user_view::UserView;
 use crate::actors::ASK_TIMEOUT;
@@ -12,6 +12,7 @@ use crate::actors::user_manager::{RegisterUser, UserManager};
 use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::policy;
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::error::ApiError;
 use crate::validation;
 
@@ -32,10 +33,8 @@ static SIGNUP: Meta = Meta {
     allow: "POST, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<Anyone>(cfg, "/api/signup/", &SIGNUP, |r| {
-        r.route(web::post().to(signup))
-    });
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<Anyone>(&paths.signup, &SIGNUP, |r| r.route(web::post().to(signup)));
 }
 
 pub use crate::validation::INVALID_USERNAME;

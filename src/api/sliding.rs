@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::cookie_transport::{Kind, Presented, Transport};
-use super::endpoint::{Anyone, Meta, serve};
+use super::endpoint::{Anyone, Meta, Routes};
 use super::issue::{Login, mint_failed, presented_row};
 use super::session_policy::SessionPolicy;
 use super::token::{answer_status, check_token_user, credentials, ended_at_refresh};
@@ -17,6 +17,7 @@ use crate::actors::token_store::{RefreshSession, SessionRefresh};
 use crate::actors::user_manager::UserManager;
 use crate::audit::Audit;
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::db::models::token_session::EndReason;
 use crate::db::stored_time;
 use crate::error::ApiError;
@@ -36,14 +37,11 @@ static REFRESH: Meta = Meta {
     allow: "POST, OPTIONS",
 };
 
-/// Where sliding tokens are refreshed (their cookie is limited to it).
-pub(super) const SLIDING_REFRESH_PATH: &str = "/api/token/sliding/refresh/";
-
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<Anyone>(cfg, "/api/token/sliding/", &OBTAIN, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<Anyone>(&paths.token_sliding, &OBTAIN, |r| {
         r.route(web::post().to(obtain))
     });
-    serve::<Anyone>(cfg, SLIDING_REFRESH_PATH, &REFRESH, |r| {
+    cfg.serve::<Anyone>(&paths.token_sliding_refresh, &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::body;
 use super::cookie_transport::{Kind, Presented, Transport};
-use super::endpoint::{Anyone, Meta, serve};
+use super::endpoint::{Anyone, Meta, Routes};
 use super::fields::{Fields, Trim};
 use super::headers::token_answer;
 use super::issue::{Login, mint_failed, minted_row, presented_row};
@@ -26,6 +26,7 @@ use crate::audit::{Audit, EventKind, NewEvent, sign_in_event};
 use crate::auth::{AuthSettings, UserSnapshot};
 use crate::client::ClientView;
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::db::models::token::Blacklisting;
 use crate::db::models::token_session::EndReason;
 use crate::db::stored_time;
@@ -65,22 +66,18 @@ static BLACKLIST: Meta = Meta {
     allow: "POST, OPTIONS",
 };
 
-/// Where refresh and logout are served (the refresh cookie is limited to these).
-pub(super) const REFRESH_PATH: &str = "/api/token/refresh/";
-pub(super) const BLACKLIST_PATH: &str = "/api/token/blacklist/";
-
 /// The most used first: the router tries resources in order.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<Anyone>(cfg, "/api/token/verify/", &VERIFY, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<Anyone>(&paths.token_verify, &VERIFY, |r| {
         r.route(web::post().to(verify))
     });
-    serve::<Anyone>(cfg, REFRESH_PATH, &REFRESH, |r| {
+    cfg.serve::<Anyone>(&paths.token_refresh, &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
-    serve::<Anyone>(cfg, "/api/token/", &OBTAIN, |r| {
+    cfg.serve::<Anyone>(&paths.token_obtain, &OBTAIN, |r| {
         r.route(web::post().to(obtain))
     });
-    serve::<Anyone>(cfg, BLACKLIST_PATH, &BLACKLIST, |r| {
+    cfg.serve::<Anyone>(&paths.token_blacklist, &BLACKLIST, |r| {
         r.route(web::post().to(blacklist))
     });
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::body::{self, FormData};
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::fields::{Fields, Trim};
 use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::signup::{PasswordRules, check_email, check_username};
@@ -20,6 +20,7 @@ use crate::audit::detail::{user_summary, user_update_events};
 use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{Allowed, Model, ModelPermissions, policy};
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::db::models::user::{UserFilter, UserOrdering};
 use crate::error::ApiError;
 use crate::validation::normalize_username;
@@ -50,13 +51,13 @@ static DETAIL: Meta = Meta {
     allow: "GET, PUT, PATCH, DELETE, HEAD, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<CanManageUsers>(cfg, "/api/users/", &LIST, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<CanManageUsers>(&paths.users, &LIST, |r| {
         r.route(web::get().to(list))
             .route(web::head().to(list))
             .route(web::post().to(create))
     });
-    serve::<CanManageUsers>(cfg, "/api/users/{id}/", &DETAIL, |r| {
+    cfg.serve::<CanManageUsers>(&paths.user, &DETAIL, |r| {
         r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::put().to(replace))
@@ -274,7 +275,7 @@ async fn create(
             .detail(user_summary(&record)),
     );
     let view = UserAdminView::from(record);
-    Ok(super::created("users", view.id, view))
+    Ok(super::created(&req, |paths| &paths.user, view.id, view))
 }
 
 /// **Permissions:** `auth.view_user`.

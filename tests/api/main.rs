@@ -43,6 +43,7 @@ mod migrations;
 mod null_characters;
 mod operations;
 mod options_guarded;
+mod paths;
 mod permissions_api;
 mod policies;
 mod propagation;
