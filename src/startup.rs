@@ -87,6 +87,7 @@ struct Shared {
     propagation: web::Data<Propagation>,
     metrics: web::Data<Metrics>,
     paths: web::Data<Paths>,
+    docs: web::Data<api::ApiDocs>,
     mounts: Mounts,
 }
 
@@ -239,6 +240,7 @@ impl Keyward {
         )
         .map_err(|e| StartupError::Other(format!("cannot start the audit writer: {e}")))?;
         let mounts = Mounts::from_settings(settings);
+        let docs = api::ApiDocs::new(&mounts, settings).map_err(StartupError::Other)?;
         let shared = Shared {
             codec: web::Data::new(TokenCodec::new(settings, keys)),
             revoked: web::Data::from(lists.revoked),
@@ -274,6 +276,7 @@ impl Keyward {
             propagation: web::Data::new(propagation),
             metrics: web::Data::from(metrics),
             paths: web::Data::from(Arc::clone(&mounts.paths)),
+            docs: web::Data::new(docs),
             mounts,
         };
         Ok(Self { shared, pool })
@@ -306,7 +309,8 @@ impl Keyward {
             .app_data(s.transport)
             .app_data(s.propagation)
             .app_data(s.metrics)
-            .app_data(s.paths);
+            .app_data(s.paths)
+            .app_data(s.docs);
     }
 
     /// keyward's own routes (token endpoints, signup, me, admin API, check, health).

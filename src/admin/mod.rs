@@ -26,6 +26,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, web};
 
 pub use error::ConsoleError;
+pub use headers::CONTENT_SECURITY;
 pub use session::ConsoleSettings;
 
 async fn not_found() -> Result<actix_web::HttpResponse, ConsoleError> {

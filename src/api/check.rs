@@ -26,7 +26,21 @@ pub fn config(cfg: &mut impl Routes, paths: &Paths) {
 
 /// **Permissions:** authenticated, holding every `?permission=`. Answers with the user in the
 /// body and in `X-Keyward-User` / `X-Keyward-User-Id` headers (for proxies to forward).
-async fn check(req: HttpRequest, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/auth/check",
+    operation_id = "check_check",
+    tag = "service",
+    summary = "Check a token and permissions (for proxies)",
+    security(("bearer" = [])),
+    params(("permission" = Option<Vec<String>>, Query, description = "Permissions the user must hold (repeatable)")),
+    responses(
+        (status = 200, description = "Authenticated, holding every permission asked for", body = crate::api::openapi::bodies::Checked),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn check(req: HttpRequest, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
     let mut wanted: Vec<&str> = pairs
         .iter()

@@ -51,7 +51,19 @@ pub fn config(cfg: &mut impl Routes, paths: &Paths) {
 
 /// **Permissions:** authenticated. The caller's account as currently stored (rendered once
 /// per snapshot of the user: a snapshot never changes).
-async fn me(auth: AuthUser) -> HttpResponse {
+#[utoipa::path(
+    get,
+    path = "/api/me/",
+    operation_id = "me_me",
+    tag = "account",
+    summary = "The signed-in user",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user", body = crate::api::user_view::UserView),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn me(auth: AuthUser) -> HttpResponse {
     let user = &*auth.user;
     let rendered = user.rendered.get_or_try(|| {
         serde_json::to_vec(&UserView::from(user))
@@ -71,7 +83,21 @@ async fn me(auth: AuthUser) -> HttpResponse {
 /// `{"refresh","access"}` pair for this client; every other token of the user stops working
 /// (refresh tokens are blacklisted, every session ends, and the security stamp changes).
 #[allow(clippy::too_many_arguments)]
-async fn change_password(
+#[utoipa::path(
+    post,
+    path = "/api/me/password/",
+    operation_id = "me_change_password",
+    tag = "account",
+    summary = "Change the password",
+    security(("bearer" = [])),
+    request_body(content = crate::api::openapi::bodies::PasswordChange, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "A new token pair for this client", body = crate::api::openapi::bodies::TokenPair),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn change_password(
     req: HttpRequest,
     payload: web::Payload,
     auth: AuthUser,

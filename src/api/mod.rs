@@ -7,6 +7,7 @@ mod challenge;
 mod check;
 mod cookie_transport;
 mod cors;
+mod docs;
 mod endpoint;
 mod fields;
 mod groups;
@@ -15,6 +16,7 @@ mod health;
 mod issue;
 mod me;
 mod multipart;
+mod openapi;
 mod origin_check;
 mod pagination;
 pub(crate) mod permissions;
@@ -36,6 +38,7 @@ pub use access_log::access_log;
 pub use challenge::add_challenge;
 pub use cookie_transport::Transport;
 pub use cors::{BrowserCors, cors};
+pub use docs::ApiDocs;
 pub use endpoint::{Meta, Route, Routes};
 pub use headers::nosniff;
 pub use origin_check::CSRF_FAILED;
@@ -69,9 +72,12 @@ impl Mounts {
     }
 }
 
-/// Registers every API route.
+/// Registers every API route, then Swagger UI's files.
 pub fn config(mounts: Mounts) -> impl FnOnce(&mut web::ServiceConfig) {
-    move |cfg| register(cfg, &mounts)
+    move |cfg| {
+        register(cfg, &mounts);
+        docs::assets(cfg, &mounts.paths);
+    }
 }
 
 /// Every API endpoint [`config`] registers, in the same order, from the same registrations.
@@ -99,6 +105,7 @@ fn register(cfg: &mut impl Routes, mounts: &Mounts) {
     permissions::config(cfg, paths);
     check::config(cfg, paths);
     health::config(cfg, paths);
+    docs::config(cfg, paths);
 }
 
 /// The API's reading of a user manager failure.

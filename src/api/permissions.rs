@@ -72,7 +72,23 @@ pub fn valid_codename(codename: &str) -> bool {
 }
 
 /// **Permissions:** `auth.view_permission`. Paginated; `?search=`.
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/permissions/",
+    operation_id = "permissions_list",
+    tag = "admin",
+    summary = "List permissions",
+    security(("bearer" = [])),
+    params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("page_size" = Option<i64>, Query, description = "Results per page (at most 500)"), ("search" = Option<String>, Query, description = "Text to look for")),
+    responses(
+        (status = 200, description = "A page of permissions", body = crate::api::openapi::bodies::PermissionPage),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn list(
     req: HttpRequest,
     guard: CanViewPermissions,
     users: web::Data<Addr<UserManager>>,
@@ -97,7 +113,22 @@ async fn list(
 }
 
 /// **Permissions:** superuser. `POST {"codename","name"}` -> 201.
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/permissions/",
+    operation_id = "permissions_create",
+    tag = "admin",
+    summary = "Create a permission",
+    security(("bearer" = [])),
+    request_body(content = crate::api::openapi::bodies::PermissionInput, description = "JSON, form or multipart"),
+    responses(
+        (status = 201, description = "The new permission (its path in Location)", body = crate::api::openapi::bodies::Permission),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn create(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanEditPermissions,
@@ -136,7 +167,22 @@ async fn create(
 }
 
 /// **Permissions:** `auth.view_permission`.
-async fn retrieve(
+#[utoipa::path(
+    get,
+    path = "/api/permissions/{id}/",
+    operation_id = "permissions_retrieve",
+    tag = "admin",
+    summary = "A permission",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 200, description = "The permission", body = crate::api::openapi::bodies::Permission),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn retrieve(
     req: HttpRequest,
     guard: CanViewPermissions,
     users: web::Data<Addr<UserManager>>,
@@ -154,7 +200,22 @@ async fn retrieve(
 }
 
 /// **Permissions:** superuser. Built-in permissions cannot be deleted.
-async fn destroy(
+#[utoipa::path(
+    delete,
+    path = "/api/permissions/{id}/",
+    operation_id = "permissions_destroy",
+    tag = "admin",
+    summary = "Delete a permission",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn destroy(
     req: HttpRequest,
     guard: CanEditPermissions,
     users: web::Data<Addr<UserManager>>,

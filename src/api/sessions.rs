@@ -105,15 +105,18 @@ pub fn config(cfg: &mut impl Routes, paths: &Paths) {
 }
 
 /// How the API shows a session.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub id: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub last_refreshed: OffsetDateTime,
     /// The absolute deadline: no token of the session outlives it.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub expires: OffsetDateTime,
     pub user_agent: String,
     pub client_address: String,
@@ -198,7 +201,19 @@ async fn end_own(
 }
 
 /// **Permissions:** authenticated. The caller's live sessions, newest first.
-async fn mine(
+#[utoipa::path(
+    get,
+    path = "/api/me/sessions/",
+    operation_id = "sessions_mine",
+    tag = "sessions",
+    summary = "The caller's live sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Newest first", body = Vec<super::sessions::SessionView>),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn mine(
     auth: AuthUser,
     store: web::Data<Addr<SessionStore>>,
     policy: web::Data<SessionPolicy>,
@@ -212,7 +227,21 @@ async fn mine(
 
 /// **Permissions:** authenticated. Ends one of the caller's live sessions: `204`, or `404`
 /// for any id that is not one (another user's included).
-async fn end_mine(
+#[utoipa::path(
+    delete,
+    path = "/api/me/sessions/{sid}/",
+    operation_id = "sessions_end_mine",
+    tag = "sessions",
+    summary = "End one of the caller's sessions",
+    security(("bearer" = [])),
+    params(("sid" = String, Path, description = "The session id")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn end_mine(
     req: HttpRequest,
     auth: AuthUser,
     blacklist: web::Data<Addr<TokenBlacklist>>,
@@ -228,7 +257,19 @@ async fn end_mine(
 
 /// **Permissions:** authenticated. Ends every live session of the caller but the one of the
 /// token presented (all of them for a token from before sessions).
-async fn revoke_others(
+#[utoipa::path(
+    post,
+    path = "/api/me/sessions/revoke-others/",
+    operation_id = "sessions_revoke_others",
+    tag = "sessions",
+    summary = "End the caller's other sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many ended", body = crate::api::openapi::bodies::Ended),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn revoke_others(
     req: HttpRequest,
     auth: AuthUser,
     blacklist: web::Data<Addr<TokenBlacklist>>,
@@ -245,7 +286,22 @@ async fn revoke_others(
 }
 
 /// **Permissions:** `auth.view_user`. The user's live sessions, newest first.
-async fn theirs(
+#[utoipa::path(
+    get,
+    path = "/api/users/{id}/sessions/",
+    operation_id = "sessions_theirs",
+    tag = "sessions",
+    summary = "A user's live sessions",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 200, description = "Newest first", body = Vec<super::sessions::SessionView>),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn theirs(
     req: HttpRequest,
     guard: CanManageSessions,
     store: web::Data<Addr<SessionStore>>,
@@ -296,7 +352,22 @@ async fn end_as_admin(
 
 /// **Permissions:** `auth.change_user` (superuser for a superuser's sessions). `204`, or
 /// `404` when `{sid}` is not one of the user's live sessions.
-async fn end_theirs(
+#[utoipa::path(
+    delete,
+    path = "/api/users/{id}/sessions/{sid}/",
+    operation_id = "sessions_end_theirs",
+    tag = "sessions",
+    summary = "End one session of a user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The user id"), ("sid" = String, Path, description = "The session id")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn end_theirs(
     req: HttpRequest,
     guard: CanManageSessions,
     users: web::Data<Addr<UserManager>>,
@@ -313,7 +384,22 @@ async fn end_theirs(
 
 /// **Permissions:** `auth.change_user` (superuser for a superuser's sessions). Ends every live
 /// session of the user: `{"ended": n}`.
-async fn revoke_all(
+#[utoipa::path(
+    post,
+    path = "/api/users/{id}/sessions/revoke-all/",
+    operation_id = "sessions_revoke_all",
+    tag = "sessions",
+    summary = "End every session of a user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 200, description = "How many ended", body = crate::api::openapi::bodies::Ended),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn revoke_all(
     req: HttpRequest,
     guard: CanManageSessions,
     users: web::Data<Addr<UserManager>>,

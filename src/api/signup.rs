@@ -79,7 +79,19 @@ pub fn check_email(fields: &mut Fields, email: &str) {
 
 /// **Permissions:** anyone (unless `allow_signup` is off). `POST {"username","email","password"}`
 /// -> `201` with the new user.
-async fn signup(
+#[utoipa::path(
+    post,
+    path = "/api/signup/",
+    operation_id = "signup_signup",
+    tag = "account",
+    summary = "Sign up",
+    request_body(content = crate::api::openapi::bodies::Signup, description = "JSON, form or multipart"),
+    responses(
+        (status = 201, description = "The new user", body = crate::api::user_view::UserView),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors)
+    )
+)]
+pub(super) async fn signup(
     req: HttpRequest,
     payload: web::Payload,
     users: web::Data<Addr<UserManager>>,

@@ -48,7 +48,20 @@ pub fn config(cfg: &mut impl Routes, paths: &Paths) {
 
 /// **Permissions:** anyone. `POST {"username","password"}` -> `{"token"}`.
 #[allow(clippy::too_many_arguments)]
-async fn obtain(
+#[utoipa::path(
+    post,
+    path = "/api/token/sliding/",
+    operation_id = "sliding_obtain",
+    tag = "tokens",
+    summary = "Sign in: a sliding token",
+    request_body(content = crate::api::openapi::bodies::Credentials, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "A sliding token", body = crate::api::openapi::bodies::Token),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "No active account found with the given credentials", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn obtain(
     req: HttpRequest,
     payload: web::Payload,
     users: web::Data<Addr<UserManager>>,
@@ -77,7 +90,20 @@ async fn obtain(
 /// and refresh deadline and a new expiry; its session's idle and absolute deadlines apply.
 /// Counted in the metrics by its answer.
 #[allow(clippy::too_many_arguments)]
-async fn refresh(
+#[utoipa::path(
+    post,
+    path = "/api/token/sliding/refresh/",
+    operation_id = "sliding_refresh",
+    tag = "tokens",
+    summary = "Refresh a sliding token",
+    request_body(content = crate::api::openapi::bodies::Token, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "The renewed sliding token", body = crate::api::openapi::bodies::Token),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn refresh(
     req: HttpRequest,
     payload: web::Payload,
     blacklist: web::Data<Addr<TokenBlacklist>>,

@@ -67,7 +67,7 @@ pub fn config(cfg: &mut impl Routes, paths: &Paths) {
 }
 
 /// How the admin API shows a user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserAdminView {
     pub id: i64,
     pub username: String,
@@ -78,8 +78,10 @@ pub struct UserAdminView {
     pub is_staff: bool,
     pub is_superuser: bool,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub date_joined: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_login: Option<OffsetDateTime>,
     pub groups: Vec<String>,
     pub user_permissions: Vec<String>,
@@ -202,7 +204,23 @@ fn user_input(
 /// **Permissions:** `auth.view_user`. Paginated; `?search=`, `?username=<exact name>`,
 /// `?is_active=`, `?is_staff=`, `?is_superuser=`, `?group=<name>`,
 /// `?ordering=username|-date_joined|...`.
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/users/",
+    operation_id = "users_list",
+    tag = "admin",
+    summary = "List users",
+    security(("bearer" = [])),
+    params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("page_size" = Option<i64>, Query, description = "Results per page (at most 500)"), ("search" = Option<String>, Query, description = "Text to look for"), ("username" = Option<String>, Query, description = "An exact username"), ("is_active" = Option<bool>, Query), ("is_staff" = Option<bool>, Query), ("is_superuser" = Option<bool>, Query), ("group" = Option<String>, Query, description = "A group name"), ("ordering" = Option<String>, Query, description = "username, -date_joined, ...")),
+    responses(
+        (status = 200, description = "A page of users", body = crate::api::openapi::bodies::UserPage),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn list(
     req: HttpRequest,
     guard: CanManageUsers,
     users: web::Data<Addr<UserManager>>,
@@ -248,7 +266,22 @@ async fn list(
 }
 
 /// **Permissions:** `auth.add_user` (and superuser to create a superuser).
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/users/",
+    operation_id = "users_create",
+    tag = "admin",
+    summary = "Create a user",
+    security(("bearer" = [])),
+    request_body(content = crate::api::openapi::bodies::UserInput, description = "JSON, form or multipart"),
+    responses(
+        (status = 201, description = "The new user (its path in Location)", body = super::users::UserAdminView),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn create(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanManageUsers,
@@ -279,7 +312,22 @@ async fn create(
 }
 
 /// **Permissions:** `auth.view_user`.
-async fn retrieve(
+#[utoipa::path(
+    get,
+    path = "/api/users/{id}/",
+    operation_id = "users_retrieve",
+    tag = "admin",
+    summary = "A user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 200, description = "The user", body = super::users::UserAdminView),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn retrieve(
     req: HttpRequest,
     guard: CanManageUsers,
     users: web::Data<Addr<UserManager>>,
@@ -340,7 +388,24 @@ async fn update(
 
 /// **Permissions:** `auth.change_user`. Replaces the given fields (`username` required).
 #[allow(clippy::too_many_arguments)]
-async fn replace(
+#[utoipa::path(
+    put,
+    path = "/api/users/{id}/",
+    operation_id = "users_replace",
+    tag = "admin",
+    summary = "Replace a user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    request_body(content = crate::api::openapi::bodies::UserInput, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "The user", body = super::users::UserAdminView),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn replace(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanManageUsers,
@@ -360,7 +425,24 @@ async fn replace(
 /// setting their password revokes all their tokens; the answer goes out once this instance
 /// refuses them.
 #[allow(clippy::too_many_arguments)]
-async fn patch(
+#[utoipa::path(
+    patch,
+    path = "/api/users/{id}/",
+    operation_id = "users_patch",
+    tag = "admin",
+    summary = "Change a user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    request_body(content = crate::api::openapi::bodies::UserInput, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "The user", body = super::users::UserAdminView),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn patch(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanManageUsers,
@@ -378,7 +460,22 @@ async fn patch(
 
 /// **Permissions:** `auth.delete_user` (and superuser to delete a superuser). Revokes all the
 /// user's tokens, then deletes the user; the answer goes out once this instance refuses them.
-async fn destroy(
+#[utoipa::path(
+    delete,
+    path = "/api/users/{id}/",
+    operation_id = "users_destroy",
+    tag = "admin",
+    summary = "Delete a user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn destroy(
     req: HttpRequest,
     guard: CanManageUsers,
     users: web::Data<Addr<UserManager>>,

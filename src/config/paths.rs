@@ -96,6 +96,10 @@ paths! {
     health = "/health",
     /// Readiness.
     health_ready = "/health/ready",
+    /// The OpenAPI 3.1 description.
+    schema = "/api/schema/",
+    /// The browsable API (Swagger UI); its files are served beneath it, so it ends with `/`.
+    docs = "/api/docs/",
     /// Where the console is mounted; its pages are under it.
     console = "/admin",
 }
@@ -128,6 +132,12 @@ impl Paths {
         let entries = self.entries();
         for entry in &entries {
             check_one(entry)?;
+        }
+        if !self.docs.ends_with('/') {
+            return Err(format!(
+                "paths.docs must end with '/' (the page's files are served beneath it), got {:?}",
+                self.docs
+            ));
         }
         let console = self.console_root();
         if console.is_empty() {
