@@ -15,6 +15,9 @@ pub mod browser;
 mod describe;
 pub(crate) mod duration;
 mod names;
+mod paths;
+
+pub use paths::{PathEntry, Paths};
 
 /// The file read when `--config` / `KEYWARD_CONFIG` names none.
 pub const DEFAULT_CONFIG_FILE: &str = "keyward.toml";
@@ -24,6 +27,10 @@ pub const ENV_PREFIX: &str = "KEYWARD_";
 
 /// A `KEYWARD_*` variable that is not a setting but is read by the command line.
 const ENV_CONFIG: &str = "config";
+
+/// What separates a table from its key in a variable's name: `KEYWARD_PATHS__TOKEN_OBTAIN`
+/// is `token_obtain` in `[paths]`.
+const ENV_NESTING: &str = "__";
 
 /// Every setting keyward reads. Field names are simplejwt's `SIMPLE_JWT` keys, lower-cased.
 #[derive(Debug, Clone, Deserialize)]
@@ -226,6 +233,10 @@ pub struct Settings {
     pub metrics_bind: String,
     /// When set, a scrape must send `Authorization: Bearer <metrics_token>`.
     pub metrics_token: Option<SecretString>,
+
+    // --- paths ---
+    /// Where each endpoint and the console are served (`[paths]`, `KEYWARD_PATHS__<NAME>`).
+    pub paths: Paths,
 }
 
 impl Default for Settings {
@@ -307,6 +318,7 @@ impl Default for Settings {
             refresh_cookie_samesite: "Strict".into(),
             metrics_bind: String::new(),
             metrics_token: None,
+            paths: Paths::default(),
         }
     }
 }
@@ -343,14 +355,20 @@ impl Settings {
             )));
         }
         let known = names::field_names::<Settings>();
+        let variables = env_names(known);
+        let accepted = variables.clone();
         let settings: Settings = Figment::new()
             .merge(Toml::file(path))
             .merge(Env::raw().only(&["DATABASE_URL"]))
-            .merge(Env::prefixed(ENV_PREFIX).filter(|key| known.iter().any(|k| key == *k)))
+            .merge(
+                Env::prefixed(ENV_PREFIX)
+                    .filter(move |key| accepted.iter().any(|k| key == k.as_str()))
+                    .split(ENV_NESTING),
+            )
             .extract()
             .map_err(|e| ConfigError::Load(describe::describe(&e, known)))?;
         settings.validate()?;
-        Ok((settings, unknown_env_variables(known)))
+        Ok((settings, unknown_env_variables(&variables)))
     }
 
     /// Checks that do not need a database or key material.
@@ -484,6 +502,7 @@ impl Settings {
         crate::db::DatabaseUrl::parse(&self.database_url)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         self.browser().map_err(ConfigError::Invalid)?;
+        self.paths.validate().map_err(ConfigError::Invalid)?;
         self.validate_metrics()
     }
 
@@ -594,9 +613,22 @@ fn is_host_and_port(bind: &str) -> bool {
         })
 }
 
+/// The settings as the environment names them, lower-cased and without the prefix: each
+/// top-level setting, and each key of `[paths]` as `paths__<key>`.
+fn env_names(known: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = known.iter().map(|k| (*k).to_owned()).collect();
+    names.extend(
+        names::field_names::<Paths>()
+            .iter()
+            .map(|k| format!("paths{ENV_NESTING}{k}")),
+    );
+    names
+}
+
 /// "ignoring KEYWARD_BNID: unknown setting `bnid`; did you mean `bind`?" for each `KEYWARD_*`
 /// variable that names no setting.
-fn unknown_env_variables(known: &[&str]) -> Vec<String> {
+fn unknown_env_variables(variables: &[String]) -> Vec<String> {
+    let known: Vec<&str> = variables.iter().map(String::as_str).collect();
     Env::prefixed(ENV_PREFIX)
         .iter()
         .map(|(key, _)| key.as_str().to_owned())
@@ -605,7 +637,7 @@ fn unknown_env_variables(known: &[&str]) -> Vec<String> {
             format!(
                 "ignoring {ENV_PREFIX}{}: unknown setting `{key}`{}",
                 key.to_uppercase(),
-                names::did_you_mean(&key, known)
+                names::did_you_mean(&key, &known)
             )
         })
         .collect()

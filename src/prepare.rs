@@ -160,8 +160,11 @@ fn announce_default_superuser(settings: &Settings, created: &superuser::Created)
     // Printed once, to the terminal only: never a log line.
     println!(
         "\n  keyward created the superuser {:?} with the password:\n\n      {}\n\n  \
-         It is shown this once. Sign in to the console at http://{}/admin/ and change it.\n",
-        created.username, created.password, settings.bind
+         It is shown this once. Sign in to the console at http://{}{}/ and change it.\n",
+        created.username,
+        created.password,
+        settings.bind,
+        settings.paths.console_root()
     );
     tracing::info!(username = %created.username, "default superuser created (password printed to the terminal once)");
 }

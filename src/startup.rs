@@ -25,7 +25,7 @@ use crate::auth::throttle::ThrottlePolicy;
 use crate::auth::{AuthSettings, PasswordHasher, UserCache};
 use crate::client::TrustedProxies;
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Paths, Settings};
 use crate::db::listener::Listener;
 use crate::db::{DatabaseUrl, DbError, DbPool, build_pool, checkpoint};
 use crate::jwt::TokenCodec;
@@ -86,6 +86,8 @@ struct Shared {
     transport: web::Data<api::Transport>,
     propagation: web::Data<Propagation>,
     metrics: web::Data<Metrics>,
+    paths: web::Data<Paths>,
+    docs: web::Data<api::ApiDocs>,
     mounts: Mounts,
 }
 
@@ -240,6 +242,8 @@ impl Keyward {
             WriterConfig::new(settings.audit_retention),
         )
         .map_err(|e| StartupError::Other(format!("cannot start the audit writer: {e}")))?;
+        let mounts = Mounts::from_settings(settings);
+        let docs = api::ApiDocs::new(&mounts, settings).map_err(StartupError::Other)?;
         let shared = Shared {
             codec: web::Data::new(TokenCodec::new(settings, keys)),
             revoked: web::Data::from(lists.revoked),
@@ -271,13 +275,12 @@ impl Keyward {
             locks: web::Data::new(locks),
             proxies: web::Data::new(proxies),
             audit: web::Data::new(audit),
-            transport: web::Data::new(api::Transport::new(&browser)),
+            transport: web::Data::new(api::Transport::new(&browser, &mounts.paths)),
             propagation: web::Data::new(propagation),
             metrics: web::Data::from(metrics),
-            mounts: Mounts {
-                sliding_tokens: settings.sliding_tokens,
-                signup: settings.allow_signup,
-            },
+            paths: web::Data::from(Arc::clone(&mounts.paths)),
+            docs: web::Data::new(docs),
+            mounts,
         };
         Ok(Self { shared, pool })
     }
@@ -308,12 +311,24 @@ impl Keyward {
             .app_data(s.audit)
             .app_data(s.transport)
             .app_data(s.propagation)
-            .app_data(s.metrics);
+            .app_data(s.metrics)
+            .app_data(s.paths)
+            .app_data(s.docs);
     }
 
     /// keyward's own routes (token endpoints, signup, me, admin API, check, health).
     pub fn api(&self) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
-        api::config(self.shared.mounts)
+        api::config(self.shared.mounts.clone())
+    }
+
+    /// The endpoints [`Self::api`] registers, with their configured paths.
+    pub fn routes(&self) -> Vec<api::Route> {
+        api::routes(&self.shared.mounts)
+    }
+
+    /// The admin console's routes, mounted at `paths.console`.
+    pub fn console(&self) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+        admin::config(self.shared.mounts.paths.console_root().to_owned())
     }
 
     pub fn pool(&self) -> DbPool {
@@ -423,7 +438,7 @@ impl Application {
                 .wrap(RecordRequests::new(recorded.clone()))
                 .configure(|cfg| keyward.register(cfg))
                 .configure(keyward.api())
-                .configure(admin::config)
+                .configure(keyward.console())
                 .default_service(web::to(api::not_found))
         })
         .workers(settings.worker_count())

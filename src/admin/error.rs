@@ -36,6 +36,7 @@ pub enum ConsoleError {
 #[derive(Template)]
 #[template(path = "admin/error.html")]
 struct ErrorPage<'a> {
+    root: &'a str,
     status: u16,
     title: &'a str,
     message: &'a str,
@@ -97,22 +98,32 @@ impl ResponseError for ConsoleError {
         self.page().0
     }
 
+    /// Logs a server-side failure, and renders it under the default mount (the console's
+    /// middleware renders it again under the configured one: [`super::mount`]).
     fn error_response(&self) -> HttpResponse {
         match self {
-            Self::LoginRequired { next } => {
-                let target = format!("/admin/login/?next={}", super::form::encode(next));
-                return HttpResponse::SeeOther()
-                    .insert_header((LOCATION, target))
-                    .finish();
-            }
             Self::Unavailable(why) => tracing::warn!(cause = %why, "console answering 503"),
             Self::Internal(why) => tracing::error!(cause = %why, "console answering 500"),
             _ => {}
+        }
+        self.response_at(super::mount::DEFAULT_ROOT)
+    }
+}
+
+impl ConsoleError {
+    /// The page (or sign-in redirect) with its links under `root`, the console's mount.
+    pub fn response_at(&self, root: &str) -> HttpResponse {
+        if let Self::LoginRequired { next } = self {
+            let target = format!("{root}/login/?next={}", super::form::encode(next));
+            return HttpResponse::SeeOther()
+                .insert_header((LOCATION, target))
+                .finish();
         }
         let (status, title, message) = self.page();
         let mut response = render(
             status,
             &ErrorPage {
+                root,
                 status: status.as_u16(),
                 title,
                 message: &message,

@@ -149,7 +149,7 @@ pub async fn list(
         layout: Layout::new(&session, "Security events", "events").await,
         events: records.into_iter().map(EventLine::from).collect(),
         total,
-        pager: Pager::new("/admin/events/", &params, number, total),
+        pager: Pager::new(&session.url("/events/"), &params, number, total),
         user,
         kind_choices: kind_choices(&kind_text),
         since,

@@ -80,7 +80,7 @@ pub async fn list(
             })
             .collect(),
         total,
-        pager: Pager::new("/admin/groups/", &[("q", q.clone())], number, total),
+        pager: Pager::new(&session.url("/groups/"), &[("q", q.clone())], number, total),
         q,
         can_add: session.can("auth.add_group"),
     };
@@ -199,7 +199,7 @@ pub async fn add(
             session
                 .flash(format!("The group “{}” was added.", record.group.name))
                 .await?;
-            Ok(see_other("/admin/groups/"))
+            Ok(see_other(session.url("/groups/")))
         }
         Err(UserError::Invalid(errors)) => {
             form_page(
@@ -292,7 +292,7 @@ pub async fn edit(
             session
                 .flash(format!("The group “{}” was changed.", updated.group.name))
                 .await?;
-            Ok(see_other(format!("/admin/groups/{id}/")))
+            Ok(see_other(session.url(&format!("/groups/{id}/"))))
         }
         Err(UserError::Invalid(errors)) => {
             form_page(
@@ -329,9 +329,9 @@ pub async fn delete_form(
         layout: Layout::new(&session, "Delete group", "groups").await,
         heading: format!("Delete the group “{}”?", record.group.name),
         message: "Its members lose the permissions it grants. Users are not deleted.".into(),
-        action: format!("/admin/groups/{id}/delete/"),
+        action: session.url(&format!("/groups/{id}/delete/")),
         button: "Yes, delete",
-        cancel: format!("/admin/groups/{id}/"),
+        cancel: session.url(&format!("/groups/{id}/")),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -365,5 +365,5 @@ pub async fn delete(
         super::audit::event(&req, &session, EventKind::GroupDeleted).detail(group_summary(&record)),
     );
     session.flash("The group was deleted.").await?;
-    Ok(see_other("/admin/groups/"))
+    Ok(see_other(session.url("/groups/")))
 }

@@ -19,6 +19,8 @@ pub struct Nav {
 }
 
 pub struct Layout {
+    /// The console's mount (`/admin`): every link of the page starts with it.
+    pub root: String,
     pub title: String,
     pub section: &'static str,
     pub username: String,
@@ -35,6 +37,7 @@ impl Layout {
         section: &'static str,
     ) -> Self {
         Self {
+            root: session.root.clone(),
             title: title.into(),
             section,
             username: session.user.username.clone(),

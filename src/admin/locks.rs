@@ -82,7 +82,7 @@ pub async fn list(
         enabled: console.login_throttle,
         locks: locks.into_iter().map(LockLine::new).collect(),
         total,
-        pager: Pager::new("/admin/locks/", &[], number, total),
+        pager: Pager::new(&session.url("/locks/"), &[], number, total),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -113,5 +113,5 @@ pub async fn lift(
             "There was no such lock."
         })
         .await?;
-    Ok(see_other("/admin/locks/"))
+    Ok(see_other(session.url("/locks/")))
 }

@@ -29,6 +29,7 @@ pub const BAD_CREDENTIALS: &str = "Please enter the correct username and passwor
 #[derive(Template)]
 #[template(path = "admin/login.html")]
 struct LoginPage<'a> {
+    root: &'a str,
     csrf: &'a str,
     next: &'a str,
     username: &'a str,
@@ -36,13 +37,14 @@ struct LoginPage<'a> {
     notice: Option<&'a str>,
 }
 
-/// Only console paths ([`form::is_console_path`]); anything else (CR/LF, other hosts,
-/// `//evil`, `..` out of the console) goes to the dashboard.
-fn safe_next(next: &str) -> &str {
-    if form::is_console_path(next, &["/admin/"]) {
-        next
+/// Only paths of the console mounted at `root` ([`form::is_console_path`]); anything else
+/// (CR/LF, other hosts, `//evil`, `..` out of the console) goes to the dashboard.
+fn safe_next(next: &str, root: &str) -> String {
+    let dashboard = format!("{root}/");
+    if form::is_console_path(next, &[dashboard.as_str()]) {
+        next.to_owned()
     } else {
-        "/admin/"
+        dashboard
     }
 }
 
@@ -55,11 +57,13 @@ fn page(
     notice: Option<&str>,
 ) -> HttpResponse {
     let csrf = random_token(32);
+    let root = super::mount::root(req);
     let mut response = render(
         status,
         &LoginPage {
+            root: &root,
             csrf: &csrf,
-            next: safe_next(next),
+            next: &safe_next(next, &root),
             username,
             error,
             notice,
@@ -75,7 +79,7 @@ pub async fn show(req: HttpRequest, current: Option<ConsoleSession>) -> HttpResp
     let next = query.text("next");
     if current.is_some() {
         return HttpResponse::SeeOther()
-            .insert_header((LOCATION, safe_next(&next).to_owned()))
+            .insert_header((LOCATION, safe_next(&next, &super::mount::root(&req))))
             .finish();
     }
     let notice = query.raw("signed_out").map(|_| "You are signed out.");
@@ -149,7 +153,7 @@ pub async fn submit(
     };
     let cookie = session::start(&req, &user, now, None).await?;
     let mut response = HttpResponse::SeeOther()
-        .insert_header((LOCATION, safe_next(&next).to_owned()))
+        .insert_header((LOCATION, safe_next(&next, &super::mount::root(&req))))
         .finish();
     let _ = response.add_cookie(&cookie);
     let _ = response.add_cookie(&session::removal(&req, LOGIN_CSRF_COOKIE));
@@ -165,7 +169,7 @@ pub async fn logout(
     super::csrf::check(&form::read(body).await?, session.csrf())?;
     session.end().await?;
     let mut response = HttpResponse::SeeOther()
-        .insert_header((LOCATION, "/admin/login/?signed_out=1"))
+        .insert_header((LOCATION, session.url("/login/?signed_out=1")))
         .finish();
     let _ = response.add_cookie(&session::removal(&req, COOKIE));
     Ok(response)
@@ -177,8 +181,16 @@ mod tests {
 
     #[test]
     fn next_stays_inside_the_console() {
-        assert_eq!(safe_next("/admin/users/?q=a"), "/admin/users/?q=a");
-        assert_eq!(safe_next("/admin/users/?q=a%20b"), "/admin/users/?q=a%20b");
+        assert_eq!(
+            safe_next("/admin/users/?q=a", "/admin"),
+            "/admin/users/?q=a"
+        );
+        assert_eq!(
+            safe_next("/admin/users/?q=a%20b", "/admin"),
+            "/admin/users/?q=a%20b"
+        );
+        assert_eq!(safe_next("/staff/users/", "/staff"), "/staff/users/");
+        assert_eq!(safe_next("/admin/users/", "/staff"), "/staff/");
         for bad in [
             "https://evil.example/",
             "//evil.example/admin/",
@@ -193,7 +205,7 @@ mod tests {
             "/admin/ users/",
             "/admin/usérs/",
         ] {
-            assert_eq!(safe_next(bad), "/admin/", "{bad}");
+            assert_eq!(safe_next(bad, "/admin"), "/admin/", "{bad}");
         }
     }
 }

@@ -1,6 +1,6 @@
-//! The admin console at `/admin/`: server-rendered askama pages over the same actor messages as
-//! the REST API. Sessions are server-side; every state-changing form is a CSRF-checked POST;
-//! GET never changes state.
+//! The admin console at `/admin/` (`paths.console`): server-rendered askama pages over the
+//! same actor messages as the REST API. Sessions are server-side; every state-changing form is
+//! a CSRF-checked POST; GET never changes state.
 
 mod assets;
 mod audit;
@@ -14,6 +14,7 @@ mod headers;
 mod layout;
 mod locks;
 mod login;
+mod mount;
 mod permissions;
 mod session;
 mod token_sessions;
@@ -21,28 +22,35 @@ mod tokens;
 mod user_actions;
 mod users;
 
-use actix_web::web;
+use actix_web::middleware::from_fn;
+use actix_web::{HttpRequest, web};
 
 pub use error::ConsoleError;
+pub use headers::CONTENT_SECURITY;
 pub use session::ConsoleSettings;
 
 async fn not_found() -> Result<actix_web::HttpResponse, ConsoleError> {
     Err(ConsoleError::NotFound)
 }
 
-async fn to_dashboard() -> actix_web::HttpResponse {
-    users::see_other("/admin/")
+async fn to_dashboard(req: HttpRequest) -> actix_web::HttpResponse {
+    users::see_other(format!("{}/", mount::root(&req)))
 }
 
-/// Registers the console's routes.
-pub fn config(cfg: &mut web::ServiceConfig) {
+/// Registers the console's routes under `root` (`/admin`: [`crate::config::Paths::console_root`]).
+pub fn config(root: String) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| routes(cfg, &root)
+}
+
+fn routes(cfg: &mut web::ServiceConfig, root: &str) {
     cfg.service(
-        web::resource("/admin")
+        web::resource(root)
             .wrap(headers::security_headers())
             .route(web::get().to(to_dashboard)),
     )
     .service(
-        web::scope("/admin")
+        web::scope(root)
+            .wrap(from_fn(mount::mounted_errors))
             .wrap(headers::security_headers())
             .configure(assets::config)
             .route("/", web::get().to(dashboard::show))

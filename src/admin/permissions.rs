@@ -63,7 +63,12 @@ async fn page(
             })
             .collect(),
         total,
-        pager: Pager::new("/admin/permissions/", &[("q", q.clone())], number, total),
+        pager: Pager::new(
+            &session.url("/permissions/"),
+            &[("q", q.clone())],
+            number,
+            total,
+        ),
         q,
         superuser: session.user.is_superuser,
         new_codename: new.0,
@@ -132,7 +137,7 @@ pub async fn add(
                 session
                     .flash(format!("The permission {} was added.", created.codename))
                     .await?;
-                return Ok(see_other("/admin/permissions/"));
+                return Ok(see_other(session.url("/permissions/")));
             }
             Err(UserError::Invalid(found)) => errors = Errors(found),
             Err(other) => return Err(other.into()),
@@ -182,5 +187,5 @@ pub async fn delete(
         ),
     );
     session.flash("The permission was deleted.").await?;
-    Ok(see_other("/admin/permissions/"))
+    Ok(see_other(session.url("/permissions/")))
 }

@@ -1,4 +1,5 @@
-//! Console sessions: a random token in an HttpOnly, SameSite=Strict cookie scoped to /admin
+//! Console sessions: a random token in an HttpOnly, SameSite=Strict cookie scoped to the
+//! console's mount (`/admin`)
 //! (Secure over TLS), its digest in the database. A session ends at logout, after the idle
 //! timeout, at its absolute expiry, and as soon as its user is no longer active staff or their
 //! security stamp changes (password change, "revoke all").
@@ -28,7 +29,6 @@ use crate::db::stored_time;
 
 pub const COOKIE: &str = "keyward_session";
 pub const LOGIN_CSRF_COOKIE: &str = "keyward_login_csrf";
-pub const COOKIE_PATH: &str = "/admin";
 
 /// Session timeouts, as app data.
 #[derive(Debug, Clone, Copy)]
@@ -43,10 +43,17 @@ pub struct ConsoleSettings {
 pub struct ConsoleSession {
     pub row: Session,
     pub user: Arc<UserSnapshot>,
+    /// The console's mount (`/admin`).
+    pub root: String,
     store: Addr<SessionStore>,
 }
 
 impl ConsoleSession {
+    /// `path` (`/users/`) under the console's mount (`/admin/users/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.root)
+    }
+
     pub fn csrf(&self) -> &str {
         &self.row.csrf_token
     }
@@ -120,7 +127,7 @@ fn login_required(req: &HttpRequest) -> ConsoleError {
     let next = if req.method() == actix_web::http::Method::GET {
         next
     } else {
-        "/admin/".to_owned()
+        format!("{}/", super::mount::root(req))
     };
     ConsoleError::LoginRequired { next }
 }
@@ -170,7 +177,12 @@ async fn load(req: &HttpRequest) -> Result<ConsoleSession, ConsoleError> {
             flash: None,
         });
     }
-    Ok(ConsoleSession { row, user, store })
+    Ok(ConsoleSession {
+        row,
+        user,
+        root: super::mount::root(req),
+        store,
+    })
 }
 
 /// Starts a new session for a user who just signed in; returns the cookie to set.
@@ -209,12 +221,13 @@ pub async fn start(
     Ok(cookie(req, COOKIE, token))
 }
 
-/// A console cookie: HttpOnly, SameSite=Strict, path /admin, Secure when served over TLS (as
-/// the client sees it: behind a trusted proxy, its `X-Forwarded-Proto` says).
+/// A console cookie: HttpOnly, SameSite=Strict, its path the console's mount, Secure when
+/// served over TLS (as the client sees it: behind a trusted proxy, its `X-Forwarded-Proto`
+/// says).
 pub fn cookie(req: &HttpRequest, name: &'static str, value: String) -> Cookie<'static> {
     let secure = ClientView::of(req).scheme == "https";
     Cookie::build(name, value)
-        .path(COOKIE_PATH)
+        .path(super::mount::root(req))
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(secure)

@@ -184,7 +184,7 @@ pub async fn end_one(
             "That session is not one of this user's live sessions (it may have ended already)."
         })
         .await?;
-    Ok(see_other(format!("/admin/users/{id}/#sessions")))
+    Ok(see_other(session.url(&format!("/users/{id}/#sessions"))))
 }
 
 /// **Permissions:** `auth.change_user` (superuser for a superuser's sessions). Ends every live
@@ -206,5 +206,5 @@ pub async fn end_all(
             "{count} session(s) of this user ended; their tokens stop working now."
         ))
         .await?;
-    Ok(see_other(format!("/admin/users/{id}/#sessions")))
+    Ok(see_other(session.url(&format!("/users/{id}/#sessions"))))
 }

@@ -71,7 +71,7 @@ impl TokenLine {
 struct ListPage {
     layout: Layout,
     heading: &'static str,
-    base_path: &'static str,
+    base_path: String,
     show_status: bool,
     tokens: Vec<TokenLine>,
     total: i64,
@@ -165,11 +165,11 @@ async fn listing(
         .send(ListTokens { filter, now, page })
         .timeout(ASK_TIMEOUT)
         .await??;
-    let base_path = if blacklisted_only {
-        "/admin/blacklist/"
+    let base_path = session.url(if blacklisted_only {
+        "/blacklist/"
     } else {
-        "/admin/tokens/"
-    };
+        "/tokens/"
+    });
     let names = [
         "q",
         "status",
@@ -216,11 +216,11 @@ async fn listing(
         } else {
             "Outstanding refresh tokens"
         },
-        base_path,
+        base_path: base_path.clone(),
         show_status: !blacklisted_only,
         tokens: rows.into_iter().map(|r| TokenLine::new(r, now)).collect(),
         total,
-        pager: Pager::new(base_path, &params, number, total),
+        pager: Pager::new(&base_path, &params, number, total),
         q: text("q"),
         status_choices: choices(STATUSES, &status),
         user: text("user"),
@@ -263,12 +263,13 @@ pub async fn detail(
 }
 
 /// Only console list pages are valid places to return to.
-fn return_path(form: &Form) -> String {
+fn return_path(form: &Form, session: &ConsoleSession) -> String {
     let to = form.text("return_to");
-    if form::is_console_path(&to, &["/admin/tokens/", "/admin/blacklist/"]) {
+    let lists = [session.url("/tokens/"), session.url("/blacklist/")];
+    if form::is_console_path(&to, &[lists[0].as_str(), lists[1].as_str()]) {
         to
     } else {
-        "/admin/tokens/".into()
+        lists[0].clone()
     }
 }
 
@@ -306,7 +307,7 @@ pub async fn revoke_selected(
         .collect();
     if ids.is_empty() {
         session.flash("No token was selected.").await?;
-        return Ok(see_other(return_path(&form)));
+        return Ok(see_other(return_path(&form, &session)));
     }
     let listed = ids
         .iter()
@@ -327,7 +328,7 @@ pub async fn revoke_selected(
         )),
     );
     session.flash(format!("{count} token(s) revoked.")).await?;
-    Ok(see_other(return_path(&form)))
+    Ok(see_other(return_path(&form, &session)))
 }
 
 /// **Permissions:** `token_blacklist.add_blacklistedtoken`.
@@ -372,7 +373,7 @@ pub async fn revoke_one(
             "The token was already revoked."
         })
         .await?;
-    Ok(see_other(format!("/admin/tokens/{id}/")))
+    Ok(see_other(session.url(&format!("/tokens/{id}/"))))
 }
 
 /// **Permissions:** `token_blacklist.delete_blacklistedtoken`. Lifts a revocation.
@@ -411,5 +412,5 @@ pub async fn unrevoke(
             "The token was not revoked."
         })
         .await?;
-    Ok(see_other(format!("/admin/tokens/{id}/")))
+    Ok(see_other(session.url(&format!("/tokens/{id}/"))))
 }

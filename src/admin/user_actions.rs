@@ -145,7 +145,7 @@ pub async fn set_password(
             record.user.username
         ))
         .await?;
-    Ok(see_other(format!("/admin/users/{id}/")))
+    Ok(see_other(session.url(&format!("/users/{id}/"))))
 }
 
 /// **Permissions:** `auth.change_user`. Revokes every token of the user at once.
@@ -184,7 +184,7 @@ pub async fn revoke_tokens(
         .timeout(ASK_TIMEOUT)
         .await?;
     session.flash(format!("All tokens of this user were revoked ({count} refresh token(s)); their access tokens stop working now.")).await?;
-    Ok(see_other(format!("/admin/users/{id}/")))
+    Ok(see_other(session.url(&format!("/users/{id}/"))))
 }
 
 /// **Permissions:** `auth.delete_user`.
@@ -201,9 +201,9 @@ pub async fn delete_form(
         heading: format!("Delete the user “{}”?", record.user.username),
         message: "The account is deleted and all its tokens are revoked. This cannot be undone."
             .into(),
-        action: format!("/admin/users/{id}/delete/"),
+        action: session.url(&format!("/users/{id}/delete/")),
         button: "Yes, delete",
-        cancel: format!("/admin/users/{id}/"),
+        cancel: session.url(&format!("/users/{id}/")),
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -243,5 +243,5 @@ pub async fn delete(
     session
         .flash(format!("The user “{}” was deleted.", record.user.username))
         .await?;
-    Ok(see_other("/admin/users/"))
+    Ok(see_other(session.url("/users/")))
 }

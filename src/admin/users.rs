@@ -180,7 +180,7 @@ pub async fn list(
         ("group", group.clone()),
         ("o", ordering.clone()),
     ];
-    let pager = Pager::new("/admin/users/", &params, number, total);
+    let pager = Pager::new(&session.url("/users/"), &params, number, total);
     let page = ListPage {
         layout: Layout::new(&session, "Users", "users").await,
         users: records
@@ -458,7 +458,9 @@ pub async fn add(
             session
                 .flash(format!("The user “{}” was added.", record.user.username))
                 .await?;
-            Ok(see_other(format!("/admin/users/{}/", record.user.id)))
+            Ok(see_other(
+                session.url(&format!("/users/{}/", record.user.id)),
+            ))
         }
         Err(UserError::Invalid(errors)) => {
             form_page(
@@ -575,7 +577,7 @@ pub async fn edit(
                     updated.user.username
                 ))
                 .await?;
-            Ok(see_other(format!("/admin/users/{id}/")))
+            Ok(see_other(session.url(&format!("/users/{id}/"))))
         }
         Err(UserError::Invalid(errors)) => {
             let sessions = sessions_of(&session, source, &record).await?;

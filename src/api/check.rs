@@ -4,10 +4,11 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::pagination::query_pairs;
 use crate::auth::AuthUser;
 use crate::auth::permissions::DEFAULT_DENIAL;
+use crate::config::Paths;
 use crate::error::ApiError;
 
 static CHECK: Meta = Meta {
@@ -17,15 +18,29 @@ static CHECK: Meta = Meta {
     allow: "GET, HEAD, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<AuthUser>(cfg, "/api/auth/check", &CHECK, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<AuthUser>(&paths.auth_check, &CHECK, |r| {
         r.route(web::get().to(check)).route(web::head().to(check))
     });
 }
 
 /// **Permissions:** authenticated, holding every `?permission=`. Answers with the user in the
 /// body and in `X-Keyward-User` / `X-Keyward-User-Id` headers (for proxies to forward).
-async fn check(req: HttpRequest, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/auth/check",
+    operation_id = "check_check",
+    tag = "service",
+    summary = "Check a token and permissions (for proxies)",
+    security(("bearer" = [])),
+    params(("permission" = Option<Vec<String>>, Query, description = "Permissions the user must hold (repeatable)")),
+    responses(
+        (status = 200, description = "Authenticated, holding every permission asked for", body = crate::api::openapi::bodies::Checked),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn check(req: HttpRequest, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
     let mut wanted: Vec<&str> = pairs
         .iter()

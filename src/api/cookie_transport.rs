@@ -15,10 +15,11 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use base64::Engine;
 use serde_json::Value;
 
+use super::body;
 use super::fields::{Fields, Trim};
 use super::headers::token_answer;
 use super::origin_check::{refuse_untrusted_origin, require_trusted_origin};
-use super::{body, sliding, token};
+use crate::config::Paths;
 use crate::config::browser::{AllowedOrigins, BrowserSettings, RefreshCookie, TokenTransport};
 use crate::error::ApiError;
 use crate::jwt::{Decoded, TokenCodec};
@@ -28,6 +29,9 @@ use crate::jwt::{Decoded, TokenCodec};
 pub struct Transport {
     kind: TokenTransport,
     origins: AllowedOrigins,
+    /// The configured paths of refresh and logout, then of sliding refresh.
+    pair_paths: [String; 2],
+    sliding_paths: [String; 1],
 }
 
 /// Where a presented token came from.
@@ -52,15 +56,6 @@ impl Kind {
             Self::Sliding => "token",
         }
     }
-
-    /// The paths its cookie is set for (without their trailing slash, which also matches the
-    /// slashed ones).
-    fn paths(self) -> &'static [&'static str] {
-        match self {
-            Self::Pair => &[token::REFRESH_PATH, token::BLACKLIST_PATH],
-            Self::Sliding => &[sliding::SLIDING_REFRESH_PATH],
-        }
-    }
 }
 
 /// A token a request presented, decoded.
@@ -72,10 +67,21 @@ pub struct Presented {
 }
 
 impl Transport {
-    pub fn new(browser: &BrowserSettings) -> Self {
+    pub fn new(browser: &BrowserSettings, paths: &Paths) -> Self {
         Self {
             kind: browser.transport.clone(),
             origins: browser.cors.origins.clone(),
+            pair_paths: [paths.token_refresh.clone(), paths.token_blacklist.clone()],
+            sliding_paths: [paths.token_sliding_refresh.clone()],
+        }
+    }
+
+    /// The paths the cookie of `kind` is set for (refresh and logout; sliding refresh), as
+    /// configured; the cookie's `Path` drops their trailing slash, so both spellings match.
+    fn paths(&self, kind: Kind) -> &[String] {
+        match kind {
+            Kind::Pair => &self.pair_paths,
+            Kind::Sliding => &self.sliding_paths,
         }
     }
 
@@ -145,7 +151,7 @@ impl Transport {
             .and_then(|fields| fields.remove("refresh"));
         let mut answer = token_answer(body);
         if let Some(Value::String(refresh)) = refresh {
-            for path in Kind::Pair.paths() {
+            for path in self.paths(Kind::Pair) {
                 add(&mut answer, set(cookie, path, &refresh));
             }
         }
@@ -158,7 +164,7 @@ impl Transport {
         let token = body["token"].as_str().map(str::to_owned);
         let mut answer = token_answer(body);
         if let (Some(cookie), Some(token)) = (self.cookie(), token) {
-            for path in Kind::Sliding.paths() {
+            for path in self.paths(Kind::Sliding) {
                 add(&mut answer, set(cookie, path, &token));
             }
         }
@@ -175,7 +181,7 @@ impl Transport {
         let body = self.settle(presented.source, presented.kind, outcome)?;
         let mut answer = token_answer(body);
         if let Some(cookie) = self.cookie() {
-            for path in presented.kind.paths() {
+            for path in self.paths(presented.kind) {
                 add(&mut answer, removal(cookie, path));
             }
         }
@@ -197,7 +203,11 @@ impl Transport {
             {
                 ApiError::WithCookies {
                     error: Box::new(error),
-                    cookies: kind.paths().iter().map(|p| removal(cookie, p)).collect(),
+                    cookies: self
+                        .paths(kind)
+                        .iter()
+                        .map(|p| removal(cookie, p))
+                        .collect(),
                 }
             }
             _ => error,
@@ -227,8 +237,12 @@ fn removal(settings: &RefreshCookie, path: &str) -> Cookie<'static> {
 }
 
 fn base(settings: &RefreshCookie, path: &str, value: String) -> Cookie<'static> {
+    let path = match path.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    };
     Cookie::build(settings.name.clone(), value)
-        .path(path.trim_end_matches('/').to_owned())
+        .path(path.to_owned())
         .http_only(true)
         .secure(settings.secure)
         .same_site(settings.same_site)

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::metrics::RouteLabel;
 
 /// What `OPTIONS` describes.
+#[derive(Debug)]
 pub struct Meta {
     pub name: &'static str,
     pub description: &'static str,
@@ -25,27 +26,70 @@ pub struct Meta {
 /// views have no authentication classes).
 pub type Anyone = ();
 
-/// Registers `path` (and the same path without its trailing slash) with the routes `routes`
-/// adds, `OPTIONS`, and a 405 for other methods. `G` is the extractor that guards the
-/// resource's reads (`AuthUser`, `Allowed<P>`, or [`Anyone`]): `OPTIONS` answers only when it
-/// passes, with the 401 or 403 a `GET` would get otherwise. Each spelling is its own
-/// single-pattern resource: the router matches static paths by comparison, with no regex on
-/// the hot path. Both spellings are counted under `path` in the request metrics.
-pub fn serve<G: FromRequest + 'static>(
-    cfg: &mut web::ServiceConfig,
-    path: &'static str,
-    meta: &'static Meta,
-    routes: impl Fn(Resource) -> Resource,
-) {
-    let label = Rc::new(RouteLabel::new(path));
-    cfg.service(resource::<G>(
-        routes(web::resource(path)),
-        meta,
-        Rc::clone(&label),
-    ));
-    let bare = path.trim_end_matches('/');
-    if bare != path && !bare.is_empty() {
-        cfg.service(resource::<G>(routes(web::resource(bare)), meta, label));
+/// Where an area's `config` puts its endpoints: the application's [`web::ServiceConfig`], or
+/// a list of [`Route`]s (what the OpenAPI description and its test read), so both come from
+/// the same registrations.
+pub trait Routes {
+    /// Registers `path` (and the same path without its trailing slash) with the routes
+    /// `routes` adds, `OPTIONS`, and a 405 for other methods. `G` is the extractor that guards
+    /// the resource's reads (`AuthUser`, `Allowed<P>`, or [`Anyone`]): `OPTIONS` answers only
+    /// when it passes, with the 401 or 403 a `GET` would get otherwise.
+    fn serve<G: FromRequest + 'static>(
+        &mut self,
+        path: &str,
+        meta: &'static Meta,
+        routes: impl Fn(Resource) -> Resource,
+    );
+}
+
+/// Each spelling is its own single-pattern resource: the router matches static paths by
+/// comparison, with no regex on the hot path. Both spellings are counted under `path` in the
+/// request metrics.
+impl Routes for web::ServiceConfig {
+    fn serve<G: FromRequest + 'static>(
+        &mut self,
+        path: &str,
+        meta: &'static Meta,
+        routes: impl Fn(Resource) -> Resource,
+    ) {
+        let label = Rc::new(RouteLabel::new(path));
+        self.service(resource::<G>(
+            routes(web::resource(path)),
+            meta,
+            Rc::clone(&label),
+        ));
+        let bare = path.trim_end_matches('/');
+        if bare != path && !bare.is_empty() {
+            self.service(resource::<G>(routes(web::resource(bare)), meta, label));
+        }
+    }
+}
+
+/// An endpoint as registered: its path (as configured) and what `OPTIONS` says of it.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub path: String,
+    pub meta: &'static Meta,
+}
+
+impl Route {
+    /// The methods the endpoint answers, from its `Allow` (`OPTIONS` included).
+    pub fn methods(&self) -> impl Iterator<Item = &'static str> {
+        self.meta.allow.split(',').map(str::trim)
+    }
+}
+
+impl Routes for Vec<Route> {
+    fn serve<G: FromRequest + 'static>(
+        &mut self,
+        path: &str,
+        meta: &'static Meta,
+        _: impl Fn(Resource) -> Resource,
+    ) {
+        self.push(Route {
+            path: path.to_owned(),
+            meta,
+        });
     }
 }
 

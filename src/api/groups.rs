@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::body::{self, FormData};
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::fields::{Fields, NOT_BLANK, Trim};
 use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::users::path_id;
@@ -17,6 +17,7 @@ use crate::actors::user_manager::UserManager;
 use crate::audit::detail::{group_changes, group_summary};
 use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{Allowed, Model, ModelPermissions};
+use crate::config::Paths;
 use crate::error::ApiError;
 
 /// `auth.*_group`.
@@ -41,13 +42,13 @@ static DETAIL: Meta = Meta {
     allow: "GET, PUT, PATCH, DELETE, HEAD, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<CanManageGroups>(cfg, "/api/groups/", &LIST, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<CanManageGroups>(&paths.groups, &LIST, |r| {
         r.route(web::get().to(list))
             .route(web::head().to(list))
             .route(web::post().to(create))
     });
-    serve::<CanManageGroups>(cfg, "/api/groups/{id}/", &DETAIL, |r| {
+    cfg.serve::<CanManageGroups>(&paths.group, &DETAIL, |r| {
         r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::put().to(replace))
@@ -56,7 +57,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     });
 }
 
-#[derive(Debug, Serialize)]
+/// A group and its permissions' codenames.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GroupView {
     pub id: i64,
     pub name: String,
@@ -96,7 +98,23 @@ fn group_input(
 }
 
 /// **Permissions:** `auth.view_group`. Paginated; `?search=`.
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/groups/",
+    operation_id = "groups_list",
+    tag = "admin",
+    summary = "List groups",
+    security(("bearer" = [])),
+    params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("page_size" = Option<i64>, Query, description = "Results per page (at most 500)"), ("search" = Option<String>, Query, description = "Text to look for")),
+    responses(
+        (status = 200, description = "A page of groups", body = crate::api::openapi::bodies::GroupPage),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn list(
     req: HttpRequest,
     guard: CanManageGroups,
     users: web::Data<Addr<UserManager>>,
@@ -126,7 +144,22 @@ async fn list(
 }
 
 /// **Permissions:** `auth.add_group`; only permissions the caller holds can be granted.
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/groups/",
+    operation_id = "groups_create",
+    tag = "admin",
+    summary = "Create a group",
+    security(("bearer" = [])),
+    request_body(content = crate::api::openapi::bodies::GroupInput, description = "JSON, form or multipart"),
+    responses(
+        (status = 201, description = "The new group (its path in Location)", body = super::groups::GroupView),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn create(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanManageGroups,
@@ -152,11 +185,26 @@ async fn create(
             .detail(group_summary(&record)),
     );
     let view = GroupView::from(record);
-    Ok(super::created("groups", view.id, view))
+    Ok(super::created(&req, |paths| &paths.group, view.id, view))
 }
 
 /// **Permissions:** `auth.view_group`.
-async fn retrieve(
+#[utoipa::path(
+    get,
+    path = "/api/groups/{id}/",
+    operation_id = "groups_retrieve",
+    tag = "admin",
+    summary = "A group",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 200, description = "The group", body = super::groups::GroupView),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn retrieve(
     req: HttpRequest,
     guard: CanManageGroups,
     users: web::Data<Addr<UserManager>>,
@@ -212,7 +260,24 @@ async fn update(
 }
 
 /// **Permissions:** `auth.change_group`. `name` required.
-async fn replace(
+#[utoipa::path(
+    put,
+    path = "/api/groups/{id}/",
+    operation_id = "groups_replace",
+    tag = "admin",
+    summary = "Replace a group",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    request_body(content = crate::api::openapi::bodies::GroupInput, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "The group", body = super::groups::GroupView),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn replace(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanManageGroups,
@@ -223,7 +288,24 @@ async fn replace(
 }
 
 /// **Permissions:** `auth.change_group`. Members' rights change on their next request.
-async fn patch(
+#[utoipa::path(
+    patch,
+    path = "/api/groups/{id}/",
+    operation_id = "groups_patch",
+    tag = "admin",
+    summary = "Change a group",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    request_body(content = crate::api::openapi::bodies::GroupInput, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "The group", body = super::groups::GroupView),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn patch(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanManageGroups,
@@ -234,7 +316,22 @@ async fn patch(
 }
 
 /// **Permissions:** `auth.delete_group`.
-async fn destroy(
+#[utoipa::path(
+    delete,
+    path = "/api/groups/{id}/",
+    operation_id = "groups_destroy",
+    tag = "admin",
+    summary = "Delete a group",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn destroy(
     req: HttpRequest,
     guard: CanManageGroups,
     users: web::Data<Addr<UserManager>>,

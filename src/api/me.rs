@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::body;
 use super::cookie_transport::Transport;
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::fields::{Fields, Trim};
 use super::issue::Login;
 use super::session_policy::SessionPolicy;
@@ -20,6 +20,7 @@ use crate::actors::user_manager::{ChangePassword, UserManager};
 use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{AuthUser, policy};
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::error::ApiError;
 use crate::jwt::TokenCodec;
 
@@ -39,18 +40,30 @@ static PASSWORD: Meta = Meta {
     allow: "POST, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<AuthUser>(cfg, "/api/me/", &ME, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<AuthUser>(&paths.me, &ME, |r| {
         r.route(web::get().to(me)).route(web::head().to(me))
     });
-    serve::<AuthUser>(cfg, "/api/me/password/", &PASSWORD, |r| {
+    cfg.serve::<AuthUser>(&paths.me_password, &PASSWORD, |r| {
         r.route(web::post().to(change_password))
     });
 }
 
 /// **Permissions:** authenticated. The caller's account as currently stored (rendered once
 /// per snapshot of the user: a snapshot never changes).
-async fn me(auth: AuthUser) -> HttpResponse {
+#[utoipa::path(
+    get,
+    path = "/api/me/",
+    operation_id = "me_me",
+    tag = "account",
+    summary = "The signed-in user",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user", body = crate::api::user_view::UserView),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn me(auth: AuthUser) -> HttpResponse {
     let user = &*auth.user;
     let rendered = user.rendered.get_or_try(|| {
         serde_json::to_vec(&UserView::from(user))
@@ -70,7 +83,21 @@ async fn me(auth: AuthUser) -> HttpResponse {
 /// `{"refresh","access"}` pair for this client; every other token of the user stops working
 /// (refresh tokens are blacklisted, every session ends, and the security stamp changes).
 #[allow(clippy::too_many_arguments)]
-async fn change_password(
+#[utoipa::path(
+    post,
+    path = "/api/me/password/",
+    operation_id = "me_change_password",
+    tag = "account",
+    summary = "Change the password",
+    security(("bearer" = [])),
+    request_body(content = crate::api::openapi::bodies::PasswordChange, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "A new token pair for this client", body = crate::api::openapi::bodies::TokenPair),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn change_password(
     req: HttpRequest,
     payload: web::Payload,
     auth: AuthUser,

@@ -7,6 +7,7 @@ mod challenge;
 mod check;
 mod cookie_transport;
 mod cors;
+mod docs;
 mod endpoint;
 mod fields;
 mod groups;
@@ -15,6 +16,7 @@ mod health;
 mod issue;
 mod me;
 mod multipart;
+mod openapi;
 mod origin_check;
 mod pagination;
 pub(crate) mod permissions;
@@ -28,12 +30,16 @@ mod token;
 mod user_view;
 mod users;
 
+use std::sync::Arc;
+
 use actix_web::web;
 
 pub use access_log::access_log;
 pub use challenge::add_challenge;
 pub use cookie_transport::Transport;
 pub use cors::{BrowserCors, cors};
+pub use docs::ApiDocs;
+pub use endpoint::{Meta, Route, Routes};
 pub use headers::nosniff;
 pub use origin_check::CSRF_FAILED;
 pub use permissions::{BAD_CODENAME, valid_codename};
@@ -44,34 +50,62 @@ pub use signup::{INVALID_EMAIL, INVALID_USERNAME, PasswordRules, valid_email, va
 pub use token::Rotation;
 
 use crate::actors::user_manager::UserError;
+use crate::config::Paths;
 use crate::error::ApiError;
 
-/// Which optional parts of the API are mounted.
-#[derive(Debug, Clone, Copy)]
+/// Which optional parts of the API are mounted, and where each endpoint is.
+#[derive(Debug, Clone)]
 pub struct Mounts {
     pub sliding_tokens: bool,
     pub signup: bool,
+    pub paths: Arc<Paths>,
 }
 
-/// Registers every API route; the router tries them in this order, so the hot ones
-/// (`/api/me/`, then the token views) come first.
+impl Mounts {
+    /// The mounts `settings` ask for (`sliding_tokens`, `allow_signup`, `[paths]`).
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        Self {
+            sliding_tokens: settings.sliding_tokens,
+            signup: settings.allow_signup,
+            paths: Arc::new(settings.paths.clone()),
+        }
+    }
+}
+
+/// Registers every API route, then Swagger UI's files.
 pub fn config(mounts: Mounts) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        me::config(cfg);
-        token::config(cfg);
-        if mounts.sliding_tokens {
-            sliding::config(cfg);
-        }
-        if mounts.signup {
-            signup::config(cfg);
-        }
-        sessions::config(cfg);
-        users::config(cfg);
-        groups::config(cfg);
-        permissions::config(cfg);
-        check::config(cfg);
-        health::config(cfg);
+        register(cfg, &mounts);
+        docs::assets(cfg, &mounts.paths);
     }
+}
+
+/// Every API endpoint [`config`] registers, in the same order, from the same registrations.
+pub fn routes(mounts: &Mounts) -> Vec<Route> {
+    let mut routes = Vec::new();
+    register(&mut routes, mounts);
+    routes
+}
+
+/// The router tries resources in this order, so the hot ones (`/api/me/`, then the token
+/// views) come first.
+fn register(cfg: &mut impl Routes, mounts: &Mounts) {
+    let paths = &mounts.paths;
+    me::config(cfg, paths);
+    token::config(cfg, paths);
+    if mounts.sliding_tokens {
+        sliding::config(cfg, paths);
+    }
+    if mounts.signup {
+        signup::config(cfg, paths);
+    }
+    sessions::config(cfg, paths);
+    users::config(cfg, paths);
+    groups::config(cfg, paths);
+    permissions::config(cfg, paths);
+    check::config(cfg, paths);
+    health::config(cfg, paths);
+    docs::config(cfg, paths);
 }
 
 /// The API's reading of a user manager failure.
@@ -97,10 +131,21 @@ pub fn no_match(model: &'static str) -> impl Fn(UserError) -> ApiError {
     }
 }
 
-/// `201 Created` with the new object and its `Location` (`/api/<collection>/<id>/`).
-pub fn created(collection: &str, id: i64, body: impl serde::Serialize) -> actix_web::HttpResponse {
+/// `201 Created` with the new object and its `Location`: its detail path (`detail` picks it
+/// from the configured paths, such as `/api/users/{id}/`) with its id.
+pub fn created(
+    req: &actix_web::HttpRequest,
+    detail: fn(&Paths) -> &String,
+    id: i64,
+    body: impl serde::Serialize,
+) -> actix_web::HttpResponse {
+    let defaults = Paths::default();
+    let paths = req
+        .app_data::<web::Data<Paths>>()
+        .map_or(&defaults, |paths| paths.get_ref());
+    let location = Paths::fill(detail(paths), &[("id", &id.to_string())]);
     actix_web::HttpResponse::Created()
-        .insert_header(("Location", format!("/api/{collection}/{id}/")))
+        .insert_header(("Location", location))
         .json(body)
 }
 

@@ -5,7 +5,7 @@ use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body;
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::fields::{Fields, Trim};
 use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::users::path_id;
@@ -17,6 +17,7 @@ use crate::actors::user_manager::UserManager;
 use crate::audit::detail::permission_summary;
 use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{Allowed, And, IsSuperUser, Model, ModelPermissions};
+use crate::config::Paths;
 use crate::error::ApiError;
 
 /// `auth.*_permission`.
@@ -42,13 +43,13 @@ static DETAIL: Meta = Meta {
     allow: "GET, DELETE, HEAD, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<CanViewPermissions>(cfg, "/api/permissions/", &LIST, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<CanViewPermissions>(&paths.permissions, &LIST, |r| {
         r.route(web::get().to(list))
             .route(web::head().to(list))
             .route(web::post().to(create))
     });
-    serve::<CanViewPermissions>(cfg, "/api/permissions/{id}/", &DETAIL, |r| {
+    cfg.serve::<CanViewPermissions>(&paths.permission, &DETAIL, |r| {
         r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::delete().to(destroy))
@@ -71,7 +72,23 @@ pub fn valid_codename(codename: &str) -> bool {
 }
 
 /// **Permissions:** `auth.view_permission`. Paginated; `?search=`.
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/permissions/",
+    operation_id = "permissions_list",
+    tag = "admin",
+    summary = "List permissions",
+    security(("bearer" = [])),
+    params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("page_size" = Option<i64>, Query, description = "Results per page (at most 500)"), ("search" = Option<String>, Query, description = "Text to look for")),
+    responses(
+        (status = 200, description = "A page of permissions", body = crate::api::openapi::bodies::PermissionPage),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn list(
     req: HttpRequest,
     guard: CanViewPermissions,
     users: web::Data<Addr<UserManager>>,
@@ -96,7 +113,22 @@ async fn list(
 }
 
 /// **Permissions:** superuser. `POST {"codename","name"}` -> 201.
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/permissions/",
+    operation_id = "permissions_create",
+    tag = "admin",
+    summary = "Create a permission",
+    security(("bearer" = [])),
+    request_body(content = crate::api::openapi::bodies::PermissionInput, description = "JSON, form or multipart"),
+    responses(
+        (status = 201, description = "The new permission (its path in Location)", body = crate::api::openapi::bodies::Permission),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn create(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanEditPermissions,
@@ -126,11 +158,31 @@ async fn create(
             .actor(actor)
             .detail(permission_summary(&created)),
     );
-    Ok(super::created("permissions", created.id, created))
+    Ok(super::created(
+        &req,
+        |paths| &paths.permission,
+        created.id,
+        created,
+    ))
 }
 
 /// **Permissions:** `auth.view_permission`.
-async fn retrieve(
+#[utoipa::path(
+    get,
+    path = "/api/permissions/{id}/",
+    operation_id = "permissions_retrieve",
+    tag = "admin",
+    summary = "A permission",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 200, description = "The permission", body = crate::api::openapi::bodies::Permission),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn retrieve(
     req: HttpRequest,
     guard: CanViewPermissions,
     users: web::Data<Addr<UserManager>>,
@@ -148,7 +200,22 @@ async fn retrieve(
 }
 
 /// **Permissions:** superuser. Built-in permissions cannot be deleted.
-async fn destroy(
+#[utoipa::path(
+    delete,
+    path = "/api/permissions/{id}/",
+    operation_id = "permissions_destroy",
+    tag = "admin",
+    summary = "Delete a permission",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn destroy(
     req: HttpRequest,
     guard: CanEditPermissions,
     users: web::Data<Addr<UserManager>>,

@@ -21,6 +21,7 @@ use actix_web::web::{self, Bytes};
 use futures_util::Stream;
 
 use crate::admin::ConsoleError;
+use crate::config::Paths;
 use crate::error::ApiError;
 
 /// The `request_timeout` setting, as app data.
@@ -47,20 +48,23 @@ pub async fn request_timeout(
         expired: Rc::clone(&expired),
     });
     req.set_payload(Payload::from(body));
-    let console = is_console(req.path());
+    let console = console_root(&req).filter(|root| is_console(req.path(), root));
     let result = next.call(req).await;
     if !expired.get() {
         return result.map(ServiceResponse::map_into_boxed_body);
     }
     tracing::info!("request body not received within request_timeout: 408");
-    let error: actix_web::Error = if console {
-        ConsoleError::RequestTimeout.into()
-    } else {
-        ApiError::RequestTimeout.into()
+    let error: actix_web::Error = match &console {
+        Some(_) => ConsoleError::RequestTimeout.into(),
+        None => ApiError::RequestTimeout.into(),
     };
-    match result {
-        Ok(response) => Ok(response.error_response(error)),
-        Err(_) => Err(error),
+    match (result, console) {
+        (Ok(response), Some(root)) => {
+            let page = ConsoleError::RequestTimeout.response_at(&root);
+            Ok(response.into_response(page))
+        }
+        (Ok(response), None) => Ok(response.error_response(error)),
+        (Err(_), _) => Err(error),
     }
 }
 
@@ -74,8 +78,15 @@ fn has_body(req: &ServiceRequest) -> bool {
             .is_some_and(|v| v.as_bytes() != b"0")
 }
 
-fn is_console(path: &str) -> bool {
-    path == "/admin" || path.starts_with("/admin/")
+/// The console's mount (`paths.console`), from the app's paths.
+fn console_root(req: &ServiceRequest) -> Option<String> {
+    req.app_data::<web::Data<Paths>>()
+        .map(|paths| paths.console_root().to_owned())
+}
+
+fn is_console(path: &str, root: &str) -> bool {
+    path.strip_prefix(root)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The request's payload, failing once the deadline passes before it ends. The timer is set

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::session_policy::SessionPolicy;
 use super::users::path_id;
 use crate::actors::ASK_TIMEOUT;
@@ -23,6 +23,7 @@ use crate::actors::user_manager::UserManager;
 use crate::auth::permissions::{Caller, ChecksRights, Policy};
 use crate::auth::{Allowed, AuthUser};
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::db::models::token_session::TokenSession;
 use crate::db::stored_time;
 use crate::error::ApiError;
@@ -82,40 +83,40 @@ static THEIRS_ONE: Meta = Meta {
 
 /// The fixed paths come before the `{sid}` ones, which would otherwise take them (and answer
 /// their `POST` with a 405).
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<AuthUser>(cfg, "/api/me/sessions/", &MINE, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<AuthUser>(&paths.me_sessions, &MINE, |r| {
         r.route(web::get().to(mine)).route(web::head().to(mine))
     });
-    serve::<AuthUser>(cfg, "/api/me/sessions/revoke-others/", &MINE_OTHERS, |r| {
+    cfg.serve::<AuthUser>(&paths.me_sessions_revoke_others, &MINE_OTHERS, |r| {
         r.route(web::post().to(revoke_others))
     });
-    serve::<AuthUser>(cfg, "/api/me/sessions/{sid}/", &MINE_ONE, |r| {
+    cfg.serve::<AuthUser>(&paths.me_session, &MINE_ONE, |r| {
         r.route(web::delete().to(end_mine))
     });
-    serve::<CanManageSessions>(cfg, "/api/users/{id}/sessions/", &THEIRS, |r| {
+    cfg.serve::<CanManageSessions>(&paths.user_sessions, &THEIRS, |r| {
         r.route(web::get().to(theirs)).route(web::head().to(theirs))
     });
-    serve::<CanManageSessions>(
-        cfg,
-        "/api/users/{id}/sessions/revoke-all/",
-        &THEIRS_ALL,
-        |r| r.route(web::post().to(revoke_all)),
-    );
-    serve::<CanManageSessions>(cfg, "/api/users/{id}/sessions/{sid}/", &THEIRS_ONE, |r| {
+    cfg.serve::<CanManageSessions>(&paths.user_sessions_revoke_all, &THEIRS_ALL, |r| {
+        r.route(web::post().to(revoke_all))
+    });
+    cfg.serve::<CanManageSessions>(&paths.user_session, &THEIRS_ONE, |r| {
         r.route(web::delete().to(end_theirs))
     });
 }
 
 /// How the API shows a session.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     pub id: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub last_refreshed: OffsetDateTime,
     /// The absolute deadline: no token of the session outlives it.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub expires: OffsetDateTime,
     pub user_agent: String,
     pub client_address: String,
@@ -200,7 +201,19 @@ async fn end_own(
 }
 
 /// **Permissions:** authenticated. The caller's live sessions, newest first.
-async fn mine(
+#[utoipa::path(
+    get,
+    path = "/api/me/sessions/",
+    operation_id = "sessions_mine",
+    tag = "sessions",
+    summary = "The caller's live sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Newest first", body = Vec<super::sessions::SessionView>),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn mine(
     auth: AuthUser,
     store: web::Data<Addr<SessionStore>>,
     policy: web::Data<SessionPolicy>,
@@ -214,7 +227,21 @@ async fn mine(
 
 /// **Permissions:** authenticated. Ends one of the caller's live sessions: `204`, or `404`
 /// for any id that is not one (another user's included).
-async fn end_mine(
+#[utoipa::path(
+    delete,
+    path = "/api/me/sessions/{sid}/",
+    operation_id = "sessions_end_mine",
+    tag = "sessions",
+    summary = "End one of the caller's sessions",
+    security(("bearer" = [])),
+    params(("sid" = String, Path, description = "The session id")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn end_mine(
     req: HttpRequest,
     auth: AuthUser,
     blacklist: web::Data<Addr<TokenBlacklist>>,
@@ -230,7 +257,19 @@ async fn end_mine(
 
 /// **Permissions:** authenticated. Ends every live session of the caller but the one of the
 /// token presented (all of them for a token from before sessions).
-async fn revoke_others(
+#[utoipa::path(
+    post,
+    path = "/api/me/sessions/revoke-others/",
+    operation_id = "sessions_revoke_others",
+    tag = "sessions",
+    summary = "End the caller's other sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many ended", body = crate::api::openapi::bodies::Ended),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn revoke_others(
     req: HttpRequest,
     auth: AuthUser,
     blacklist: web::Data<Addr<TokenBlacklist>>,
@@ -247,7 +286,22 @@ async fn revoke_others(
 }
 
 /// **Permissions:** `auth.view_user`. The user's live sessions, newest first.
-async fn theirs(
+#[utoipa::path(
+    get,
+    path = "/api/users/{id}/sessions/",
+    operation_id = "sessions_theirs",
+    tag = "sessions",
+    summary = "A user's live sessions",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 200, description = "Newest first", body = Vec<super::sessions::SessionView>),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn theirs(
     req: HttpRequest,
     guard: CanManageSessions,
     store: web::Data<Addr<SessionStore>>,
@@ -298,7 +352,22 @@ async fn end_as_admin(
 
 /// **Permissions:** `auth.change_user` (superuser for a superuser's sessions). `204`, or
 /// `404` when `{sid}` is not one of the user's live sessions.
-async fn end_theirs(
+#[utoipa::path(
+    delete,
+    path = "/api/users/{id}/sessions/{sid}/",
+    operation_id = "sessions_end_theirs",
+    tag = "sessions",
+    summary = "End one session of a user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The user id"), ("sid" = String, Path, description = "The session id")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn end_theirs(
     req: HttpRequest,
     guard: CanManageSessions,
     users: web::Data<Addr<UserManager>>,
@@ -315,7 +384,22 @@ async fn end_theirs(
 
 /// **Permissions:** `auth.change_user` (superuser for a superuser's sessions). Ends every live
 /// session of the user: `{"ended": n}`.
-async fn revoke_all(
+#[utoipa::path(
+    post,
+    path = "/api/users/{id}/sessions/revoke-all/",
+    operation_id = "sessions_revoke_all",
+    tag = "sessions",
+    summary = "End every session of a user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 200, description = "How many ended", body = crate::api::openapi::bodies::Ended),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn revoke_all(
     req: HttpRequest,
     guard: CanManageSessions,
     users: web::Data<Addr<UserManager>>,

@@ -4,7 +4,7 @@ use actix::Addr;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::body;
-use super::endpoint::{Anyone, Meta, serve};
+use super::endpoint::{Anyone, Meta, Routes};
 use super::fields::{Fields, Trim};
 use super::user_view::UserView;
 use crate::actors::ASK_TIMEOUT;
@@ -12,6 +12,7 @@ use crate::actors::user_manager::{RegisterUser, UserManager};
 use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::policy;
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::error::ApiError;
 use crate::validation;
 
@@ -32,10 +33,8 @@ static SIGNUP: Meta = Meta {
     allow: "POST, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<Anyone>(cfg, "/api/signup/", &SIGNUP, |r| {
-        r.route(web::post().to(signup))
-    });
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<Anyone>(&paths.signup, &SIGNUP, |r| r.route(web::post().to(signup)));
 }
 
 pub use crate::validation::INVALID_USERNAME;
@@ -80,7 +79,19 @@ pub fn check_email(fields: &mut Fields, email: &str) {
 
 /// **Permissions:** anyone (unless `allow_signup` is off). `POST {"username","email","password"}`
 /// -> `201` with the new user.
-async fn signup(
+#[utoipa::path(
+    post,
+    path = "/api/signup/",
+    operation_id = "signup_signup",
+    tag = "account",
+    summary = "Sign up",
+    request_body(content = crate::api::openapi::bodies::Signup, description = "JSON, form or multipart"),
+    responses(
+        (status = 201, description = "The new user", body = crate::api::user_view::UserView),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors)
+    )
+)]
+pub(super) async fn signup(
     req: HttpRequest,
     payload: web::Payload,
     users: web::Data<Addr<UserManager>>,

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use super::cookie_transport::{Kind, Presented, Transport};
-use super::endpoint::{Anyone, Meta, serve};
+use super::endpoint::{Anyone, Meta, Routes};
 use super::issue::{Login, mint_failed, presented_row};
 use super::session_policy::SessionPolicy;
 use super::token::{answer_status, check_token_user, credentials, ended_at_refresh};
@@ -17,6 +17,7 @@ use crate::actors::token_store::{RefreshSession, SessionRefresh};
 use crate::actors::user_manager::UserManager;
 use crate::audit::Audit;
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::db::models::token_session::EndReason;
 use crate::db::stored_time;
 use crate::error::ApiError;
@@ -36,21 +37,31 @@ static REFRESH: Meta = Meta {
     allow: "POST, OPTIONS",
 };
 
-/// Where sliding tokens are refreshed (their cookie is limited to it).
-pub(super) const SLIDING_REFRESH_PATH: &str = "/api/token/sliding/refresh/";
-
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<Anyone>(cfg, "/api/token/sliding/", &OBTAIN, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<Anyone>(&paths.token_sliding, &OBTAIN, |r| {
         r.route(web::post().to(obtain))
     });
-    serve::<Anyone>(cfg, SLIDING_REFRESH_PATH, &REFRESH, |r| {
+    cfg.serve::<Anyone>(&paths.token_sliding_refresh, &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
 }
 
 /// **Permissions:** anyone. `POST {"username","password"}` -> `{"token"}`.
 #[allow(clippy::too_many_arguments)]
-async fn obtain(
+#[utoipa::path(
+    post,
+    path = "/api/token/sliding/",
+    operation_id = "sliding_obtain",
+    tag = "tokens",
+    summary = "Sign in: a sliding token",
+    request_body(content = crate::api::openapi::bodies::Credentials, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "A sliding token", body = crate::api::openapi::bodies::Token),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "No active account found with the given credentials", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn obtain(
     req: HttpRequest,
     payload: web::Payload,
     users: web::Data<Addr<UserManager>>,
@@ -79,7 +90,20 @@ async fn obtain(
 /// and refresh deadline and a new expiry; its session's idle and absolute deadlines apply.
 /// Counted in the metrics by its answer.
 #[allow(clippy::too_many_arguments)]
-async fn refresh(
+#[utoipa::path(
+    post,
+    path = "/api/token/sliding/refresh/",
+    operation_id = "sliding_refresh",
+    tag = "tokens",
+    summary = "Refresh a sliding token",
+    request_body(content = crate::api::openapi::bodies::Token, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "The renewed sliding token", body = crate::api::openapi::bodies::Token),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn refresh(
     req: HttpRequest,
     payload: web::Payload,
     blacklist: web::Data<Addr<TokenBlacklist>>,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::body;
 use super::cookie_transport::{Kind, Presented, Transport};
-use super::endpoint::{Anyone, Meta, serve};
+use super::endpoint::{Anyone, Meta, Routes};
 use super::fields::{Fields, Trim};
 use super::headers::token_answer;
 use super::issue::{Login, mint_failed, minted_row, presented_row};
@@ -26,6 +26,7 @@ use crate::audit::{Audit, EventKind, NewEvent, sign_in_event};
 use crate::auth::{AuthSettings, UserSnapshot};
 use crate::client::ClientView;
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::db::models::token::Blacklisting;
 use crate::db::models::token_session::EndReason;
 use crate::db::stored_time;
@@ -65,22 +66,18 @@ static BLACKLIST: Meta = Meta {
     allow: "POST, OPTIONS",
 };
 
-/// Where refresh and logout are served (the refresh cookie is limited to these).
-pub(super) const REFRESH_PATH: &str = "/api/token/refresh/";
-pub(super) const BLACKLIST_PATH: &str = "/api/token/blacklist/";
-
 /// The most used first: the router tries resources in order.
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<Anyone>(cfg, "/api/token/verify/", &VERIFY, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<Anyone>(&paths.token_verify, &VERIFY, |r| {
         r.route(web::post().to(verify))
     });
-    serve::<Anyone>(cfg, REFRESH_PATH, &REFRESH, |r| {
+    cfg.serve::<Anyone>(&paths.token_refresh, &REFRESH, |r| {
         r.route(web::post().to(refresh))
     });
-    serve::<Anyone>(cfg, "/api/token/", &OBTAIN, |r| {
+    cfg.serve::<Anyone>(&paths.token_obtain, &OBTAIN, |r| {
         r.route(web::post().to(obtain))
     });
-    serve::<Anyone>(cfg, BLACKLIST_PATH, &BLACKLIST, |r| {
+    cfg.serve::<Anyone>(&paths.token_blacklist, &BLACKLIST, |r| {
         r.route(web::post().to(blacklist))
     });
 }
@@ -138,7 +135,21 @@ async fn presented_token(
 
 /// **Permissions:** anyone. `POST {"username","password"}` -> `{"refresh","access"}`.
 #[allow(clippy::too_many_arguments)]
-async fn obtain(
+#[utoipa::path(
+    post,
+    path = "/api/token/",
+    operation_id = "token_obtain",
+    tag = "tokens",
+    summary = "Sign in: a token pair",
+    request_body(content = crate::api::openapi::bodies::Credentials, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "A token pair", body = crate::api::openapi::bodies::TokenPair),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "No active account found with the given credentials", body = crate::api::openapi::bodies::Detail),
+        (status = 429, description = "Too many failed sign-ins", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn obtain(
     req: HttpRequest,
     payload: web::Payload,
     users: web::Data<Addr<UserManager>>,
@@ -213,7 +224,20 @@ pub(super) async fn check_token_user(
 /// again ends the session (reuse detection), unless it comes within `refresh_reuse_interval`.
 /// Counted in the metrics by its answer.
 #[allow(clippy::too_many_arguments)]
-async fn refresh(
+#[utoipa::path(
+    post,
+    path = "/api/token/refresh/",
+    operation_id = "token_refresh",
+    tag = "tokens",
+    summary = "Refresh: a new access token (and, rotating, a new refresh token)",
+    request_body(content = crate::api::openapi::bodies::RefreshToken, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "A new access token, with a new refresh token when rotating", body = crate::api::openapi::bodies::TokenPair),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn refresh(
     req: HttpRequest,
     payload: web::Payload,
     blacklist: web::Data<Addr<TokenBlacklist>>,
@@ -423,7 +447,20 @@ async fn refresh_without_session(
 /// not blacklisted (unlike simplejwt, the blacklist is always consulted, and answers 401), and
 /// its user passes a protected route's checks (exists, active, stamp current), refused with the
 /// same 401 bodies as there.
-async fn verify(
+#[utoipa::path(
+    post,
+    path = "/api/token/verify/",
+    operation_id = "token_verify",
+    tag = "tokens",
+    summary = "Verify a token",
+    request_body(content = crate::api::openapi::bodies::Token, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "The token is accepted", body = crate::api::openapi::bodies::Empty),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn verify(
     req: HttpRequest,
     payload: web::Payload,
     revoked: web::Data<RevokedSet>,
@@ -448,7 +485,20 @@ async fn verify(
 /// longer be refreshed, and its session ends: every access token of it is refused at once
 /// (logout).
 #[allow(clippy::too_many_arguments)]
-async fn blacklist(
+#[utoipa::path(
+    post,
+    path = "/api/token/blacklist/",
+    operation_id = "token_blacklist",
+    tag = "tokens",
+    summary = "Log out: blacklist a refresh token",
+    request_body(content = crate::api::openapi::bodies::RefreshToken, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "Blacklisted; its session ended", body = crate::api::openapi::bodies::Empty),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn blacklist(
     req: HttpRequest,
     payload: web::Payload,
     blacklist: web::Data<Addr<TokenBlacklist>>,

@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 
 use crate::auth::UserSnapshot;
 
-#[derive(Debug, Serialize)]
+/// A user, as `/api/me/` and sign-up show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView<'a> {
     pub id: i64,
     pub username: &'a str,
@@ -16,9 +17,12 @@ pub struct UserView<'a> {
     pub is_staff: bool,
     pub is_superuser: bool,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub date_joined: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_login: Option<OffsetDateTime>,
+    #[schema(value_type = Vec<String>)]
     pub groups: &'a [String],
     pub permissions: Vec<&'a str>,
 }

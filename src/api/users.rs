@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::body::{self, FormData};
-use super::endpoint::{Meta, serve};
+use super::endpoint::{Meta, Routes};
 use super::fields::{Fields, Trim};
 use super::pagination::{PageRequest, param, query_pairs, respond};
 use super::signup::{PasswordRules, check_email, check_username};
@@ -20,6 +20,7 @@ use crate::audit::detail::{user_summary, user_update_events};
 use crate::audit::{Audit, EventKind, NewEvent};
 use crate::auth::{Allowed, Model, ModelPermissions, policy};
 use crate::clock::Clock;
+use crate::config::Paths;
 use crate::db::models::user::{UserFilter, UserOrdering};
 use crate::error::ApiError;
 use crate::validation::normalize_username;
@@ -50,13 +51,13 @@ static DETAIL: Meta = Meta {
     allow: "GET, PUT, PATCH, DELETE, HEAD, OPTIONS",
 };
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    serve::<CanManageUsers>(cfg, "/api/users/", &LIST, |r| {
+pub fn config(cfg: &mut impl Routes, paths: &Paths) {
+    cfg.serve::<CanManageUsers>(&paths.users, &LIST, |r| {
         r.route(web::get().to(list))
             .route(web::head().to(list))
             .route(web::post().to(create))
     });
-    serve::<CanManageUsers>(cfg, "/api/users/{id}/", &DETAIL, |r| {
+    cfg.serve::<CanManageUsers>(&paths.user, &DETAIL, |r| {
         r.route(web::get().to(retrieve))
             .route(web::head().to(retrieve))
             .route(web::put().to(replace))
@@ -66,7 +67,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 /// How the admin API shows a user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserAdminView {
     pub id: i64,
     pub username: String,
@@ -77,8 +78,10 @@ pub struct UserAdminView {
     pub is_staff: bool,
     pub is_superuser: bool,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub date_joined: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_login: Option<OffsetDateTime>,
     pub groups: Vec<String>,
     pub user_permissions: Vec<String>,
@@ -201,7 +204,23 @@ fn user_input(
 /// **Permissions:** `auth.view_user`. Paginated; `?search=`, `?username=<exact name>`,
 /// `?is_active=`, `?is_staff=`, `?is_superuser=`, `?group=<name>`,
 /// `?ordering=username|-date_joined|...`.
-async fn list(
+#[utoipa::path(
+    get,
+    path = "/api/users/",
+    operation_id = "users_list",
+    tag = "admin",
+    summary = "List users",
+    security(("bearer" = [])),
+    params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("page_size" = Option<i64>, Query, description = "Results per page (at most 500)"), ("search" = Option<String>, Query, description = "Text to look for"), ("username" = Option<String>, Query, description = "An exact username"), ("is_active" = Option<bool>, Query), ("is_staff" = Option<bool>, Query), ("is_superuser" = Option<bool>, Query), ("group" = Option<String>, Query, description = "A group name"), ("ordering" = Option<String>, Query, description = "username, -date_joined, ...")),
+    responses(
+        (status = 200, description = "A page of users", body = crate::api::openapi::bodies::UserPage),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn list(
     req: HttpRequest,
     guard: CanManageUsers,
     users: web::Data<Addr<UserManager>>,
@@ -247,7 +266,22 @@ async fn list(
 }
 
 /// **Permissions:** `auth.add_user` (and superuser to create a superuser).
-async fn create(
+#[utoipa::path(
+    post,
+    path = "/api/users/",
+    operation_id = "users_create",
+    tag = "admin",
+    summary = "Create a user",
+    security(("bearer" = [])),
+    request_body(content = crate::api::openapi::bodies::UserInput, description = "JSON, form or multipart"),
+    responses(
+        (status = 201, description = "The new user (its path in Location)", body = super::users::UserAdminView),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn create(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanManageUsers,
@@ -274,11 +308,26 @@ async fn create(
             .detail(user_summary(&record)),
     );
     let view = UserAdminView::from(record);
-    Ok(super::created("users", view.id, view))
+    Ok(super::created(&req, |paths| &paths.user, view.id, view))
 }
 
 /// **Permissions:** `auth.view_user`.
-async fn retrieve(
+#[utoipa::path(
+    get,
+    path = "/api/users/{id}/",
+    operation_id = "users_retrieve",
+    tag = "admin",
+    summary = "A user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 200, description = "The user", body = super::users::UserAdminView),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn retrieve(
     req: HttpRequest,
     guard: CanManageUsers,
     users: web::Data<Addr<UserManager>>,
@@ -339,7 +388,24 @@ async fn update(
 
 /// **Permissions:** `auth.change_user`. Replaces the given fields (`username` required).
 #[allow(clippy::too_many_arguments)]
-async fn replace(
+#[utoipa::path(
+    put,
+    path = "/api/users/{id}/",
+    operation_id = "users_replace",
+    tag = "admin",
+    summary = "Replace a user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    request_body(content = crate::api::openapi::bodies::UserInput, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "The user", body = super::users::UserAdminView),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn replace(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanManageUsers,
@@ -359,7 +425,24 @@ async fn replace(
 /// setting their password revokes all their tokens; the answer goes out once this instance
 /// refuses them.
 #[allow(clippy::too_many_arguments)]
-async fn patch(
+#[utoipa::path(
+    patch,
+    path = "/api/users/{id}/",
+    operation_id = "users_patch",
+    tag = "admin",
+    summary = "Change a user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    request_body(content = crate::api::openapi::bodies::UserInput, description = "JSON, form or multipart"),
+    responses(
+        (status = 200, description = "The user", body = super::users::UserAdminView),
+        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn patch(
     req: HttpRequest,
     payload: web::Payload,
     guard: CanManageUsers,
@@ -377,7 +460,22 @@ async fn patch(
 
 /// **Permissions:** `auth.delete_user` (and superuser to delete a superuser). Revokes all the
 /// user's tokens, then deletes the user; the answer goes out once this instance refuses them.
-async fn destroy(
+#[utoipa::path(
+    delete,
+    path = "/api/users/{id}/",
+    operation_id = "users_destroy",
+    tag = "admin",
+    summary = "Delete a user",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
+        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
+        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+    )
+)]
+pub(super) async fn destroy(
     req: HttpRequest,
     guard: CanManageUsers,
     users: web::Data<Addr<UserManager>>,

@@ -15,6 +15,7 @@ use crate::propagation::sqlite_instances_warning;
 pub fn run(settings: &Settings) -> CliResult {
     println!("settings: ok");
     println!("metrics: {}", metrics_line(settings));
+    println!("paths: {}", paths_line(settings));
     let url = DatabaseUrl::parse(&settings.database_url)?;
     if !needs_generated_secret(settings) {
         SigningKeys::from_settings(settings, None)?;
@@ -103,4 +104,13 @@ fn metrics_line(settings: &Settings) -> String {
         None => "no token: anyone who reaches that address may scrape",
     };
     format!("GET /metrics on {}, {guard}", settings.metrics_bind)
+}
+
+/// Which endpoints are moved from their default paths.
+fn paths_line(settings: &Settings) -> String {
+    let moved = settings.paths.moved();
+    if moved.is_empty() {
+        return "defaults".into();
+    }
+    format!("{} moved ({})", moved.len(), moved.join(", "))
 }

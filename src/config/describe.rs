@@ -20,6 +20,13 @@ fn describe_one(error: &Error, known: &[&str]) -> String {
     let key = error.path.join(".");
     let origin = origin(error, &key);
     match &error.kind {
+        // The path ends with the unknown key itself; before it, the table holding it.
+        Kind::UnknownField(name, expected) if error.path.len() > 1 => format!(
+            "unknown setting `{name}` in [{}]{}{}",
+            error.path[..error.path.len() - 1].join("."),
+            place(error),
+            did_you_mean(name, expected)
+        ),
         Kind::UnknownField(name, _) => format!(
             "unknown setting `{name}`{}{}",
             place(error),
@@ -43,7 +50,9 @@ fn origin(error: &Error, key: &str) -> String {
     };
     match &metadata.source {
         Some(Source::File(path)) => format!("`{key}` in {}", path.display()),
-        _ if metadata.name.contains("KEYWARD_") => format!("KEYWARD_{}", key.to_uppercase()),
+        _ if metadata.name.contains("KEYWARD_") => {
+            format!("KEYWARD_{}", key.replace('.', "__").to_uppercase())
+        }
         _ if metadata.name.contains("environment") => key.to_uppercase(),
         _ => format!("`{key}`"),
     }

@@ -14,11 +14,11 @@ use crate::browser::{
 use crate::helpers::{PASSWORD, TestApp, UserFlags, json_of, spawn_app};
 
 /// A browser whose console messages can be read with [`console_log`].
-async fn browser_with_console_log(driver: &Driver) -> Client {
+pub(crate) async fn browser_with_console_log(driver: &Driver) -> Client {
     open_browser(driver, Some(json!({"browser": "ALL"}))).await
 }
 
-async fn console_log(driver: &Driver, b: &Client) -> Vec<String> {
+pub(crate) async fn console_log(driver: &Driver, b: &Client) -> Vec<String> {
     let session = b
         .session_id()
         .await
