@@ -51,7 +51,7 @@ pub fn prepare(
     pool: &DbPool,
     clock: &Clock,
 ) -> Result<Prepared, PrepareError> {
-    let applied = migrations::run_pending(&mut pool.connector().open_for_migrations()?)?;
+    let applied = migrations::run_pending(&mut *pool.for_migrations()?)?;
     if !applied.is_empty() {
         tracing::info!(?applied, "database migrations applied");
     }

@@ -67,7 +67,7 @@ pub fn run(settings: &Settings, args: CreateSuperuserArgs) -> CliResult {
         return Err(format!("password refused: {}", problems.join(" ")).into());
     }
 
-    migrations::run_pending(&mut connect_for_migrations(settings)?)?;
+    migrations::run_pending(&mut *connect_for_migrations(settings)?)?;
     let mut conn = connect(settings)?;
     if user::username_taken(&mut conn, &username)? {
         return Err(format!("a user named {username:?} already exists").into());

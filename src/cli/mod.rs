@@ -90,15 +90,14 @@ fn connect(settings: &Settings) -> Result<crate::db::PooledConn, Box<dyn std::er
 }
 
 /// A connection to run migrations on: no statement deadline (see
-/// [`crate::db::ConnectionManager::open_for_migrations`]).
+/// [`crate::db::DbPool::for_migrations`]).
 fn connect_for_migrations(
     settings: &Settings,
-) -> Result<crate::db::DbConn, Box<dyn std::error::Error>> {
+) -> Result<crate::db::MigrationConn, Box<dyn std::error::Error>> {
     let url = crate::db::DatabaseUrl::parse(&settings.database_url)?;
     let pool = crate::db::build_pool(&url, 1, settings.pool_timeouts())?;
-    let conn = pool.connector().open_for_migrations();
-    pool.close();
-    conn.map_err(|e| format!("cannot connect to {}: {e}", url.redacted()).into())
+    pool.for_migrations()
+        .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()).into())
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ mod watchdog;
 pub use checkpoint::checkpoint;
 pub use connection::DbConn;
 pub use error::DbError;
-pub use pool::{DbPool, PoolStatus, PoolTimeouts, PooledConn, build_pool};
+pub use pool::{DbPool, MigrationConn, PoolStatus, PoolTimeouts, PooledConn, build_pool};
 pub use url::{DatabaseUrl, UrlError};
 
 /// Runs `$body` with `$c` bound to the concrete connection (`&mut PgConnection` or

@@ -21,6 +21,32 @@ use super::{DatabaseUrl, DbConn, DbError};
 /// A connection checked out of the pool.
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager>;
 
+/// A connection for migrations: see [`DbPool::for_migrations`].
+pub enum MigrationConn {
+    Own(DbConn),
+    Pooled(PooledConn),
+}
+
+impl std::ops::Deref for MigrationConn {
+    type Target = DbConn;
+
+    fn deref(&self) -> &DbConn {
+        match self {
+            Self::Own(conn) => conn,
+            Self::Pooled(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for MigrationConn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        match self {
+            Self::Own(conn) => conn,
+            Self::Pooled(conn) => conn,
+        }
+    }
+}
+
 /// How long past `statement_timeout` the client waits for an answer before it gives the
 /// connection up: the server's own timeout answers first whenever the server is there.
 const CALL_GRACE: Duration = Duration::from_millis(500);
@@ -100,6 +126,17 @@ impl DbPool {
     /// listener's). It holds no part of the pool: the pool's threads still end with the pool.
     pub fn connector(&self) -> ConnectionManager {
         self.manager.clone()
+    }
+
+    /// A connection to run schema migrations on. PostgreSQL: one of its own, without
+    /// statement deadlines ([`ConnectionManager::open_for_migrations`]). SQLite: a pooled one,
+    /// as every write (a second connection migrating while the pool's open could find the file
+    /// locked, and SQLite has no statement deadline to lift).
+    pub fn for_migrations(&self) -> Result<MigrationConn, DbError> {
+        match self.manager.url {
+            DatabaseUrl::Postgres(_) => Ok(MigrationConn::Own(self.manager.open_for_migrations()?)),
+            DatabaseUrl::Sqlite(_) => Ok(MigrationConn::Pooled(self.get()?)),
+        }
     }
 
     /// The pool's size and use now, and its checkouts so far (cheap enough for every scrape:
