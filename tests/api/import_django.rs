@@ -75,8 +75,14 @@ async fn an_import_from_django_sqlite_brings_everything_and_a_rerun_changes_noth
     let Some(django) = django() else { return };
     let fixture = sqlite_fixture(&django);
     let app = spawn_app().await;
+    let django_file = fixture.url.trim_start_matches("sqlite://").to_owned();
+    let before = std::fs::read(&django_file).unwrap_or_else(|e| panic!("{e}"));
     let run = import(&app, &["--from", &fixture.url]);
     assert!(run.success, "{run}");
+    assert!(
+        std::fs::read(&django_file).is_ok_and(|after| after == before),
+        "Django's file changed"
+    );
     let n = users_of(&fixture.data).len();
     assert!(
         run.stdout
@@ -260,6 +266,53 @@ async fn an_import_from_dumpdata_matches_the_import_from_the_database() {
     assert_imported(&app, &fixture.url, &fixture.data);
     let again = import(&app, &["--from-dumpdata", &dump_arg]);
     assert!(again.stdout.contains("0 changes"), "{again}");
+}
+
+#[actix_web::test]
+async fn a_custom_user_model_is_found_its_extra_columns_and_missing_tables_reported() {
+    let Some(django) = django() else { return };
+    let fixture = sqlite_fixture(&django);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("custom.sqlite3");
+    std::fs::copy(fixture.url.trim_start_matches("sqlite://"), &path)
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The tables of `accounts.Member(AbstractUser)` with a `phone` field, and no token_blacklist app.
+    let mut conn =
+        SqliteConnection::establish(&path.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+    for sql in [
+        "ALTER TABLE auth_user RENAME TO accounts_member",
+        "ALTER TABLE accounts_member ADD COLUMN phone TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE auth_user_groups RENAME TO accounts_member_groups",
+        "ALTER TABLE accounts_member_groups RENAME COLUMN user_id TO member_id",
+        "ALTER TABLE auth_user_user_permissions RENAME TO accounts_member_user_permissions",
+        "ALTER TABLE accounts_member_user_permissions RENAME COLUMN user_id TO member_id",
+        "DROP TABLE token_blacklist_blacklistedtoken",
+        "DROP TABLE token_blacklist_outstandingtoken",
+    ] {
+        diesel::sql_query(sql)
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    drop(conn);
+    let app = spawn_app().await;
+    let url = format!("sqlite://{}", path.display());
+    let run = import(&app, &["--from", &url]);
+    assert!(run.success, "{run}");
+    for line in [
+        "User table: accounts_member",
+        "Skipped user columns (not carried): phone",
+        "Not in the source (that part skipped): token_blacklist_outstandingtoken",
+        "Not in the source (that part skipped): token_blacklist_blacklistedtoken",
+    ] {
+        assert!(run.stdout.contains(line), "{line}: {run}");
+    }
+    let counts = keyward_counts(&app);
+    let django = django_counts(&fixture.url);
+    assert_eq!(
+        (counts.users, counts.memberships),
+        (django.users, django.memberships)
+    );
+    assert_eq!(app.token_counts(), (0, 0));
 }
 
 /// A database beside `TEST_DATABASE_URL`, dropped at the end.
