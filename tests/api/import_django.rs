@@ -156,6 +156,28 @@ async fn a_keyward_database_with_conflicting_users_is_refused_unless_told_what_t
 }
 
 #[actix_web::test]
+async fn on_conflict_overwrite_lets_djangos_users_win() {
+    let Some(django) = django() else { return };
+    let fixture = sqlite_fixture(&django);
+    let app = spawn_app().await;
+    app.create_user("someone_else");
+    app.create_user("u_bcrypt");
+    let run = import(
+        &app,
+        &["--from", &fixture.url, "--on-conflict", "overwrite"],
+    );
+    assert!(run.success, "{run}");
+    assert!(
+        run.stdout
+            .contains("1 keyward users deleted to free their usernames"),
+        "{run}"
+    );
+    assert_imported(&app, &fixture.url, &fixture.data);
+    let again = import(&app, &["--from", &fixture.url]);
+    assert!(again.stdout.contains("0 changes"), "{again}");
+}
+
+#[actix_web::test]
 async fn users_with_bcrypt_hashes_log_in_and_weak_or_unusable_ones_do_not() {
     let Some(django) = django() else { return };
     let fixture = sqlite_fixture(&django);
