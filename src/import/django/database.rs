@@ -2,32 +2,30 @@
 //! read with plain SQL through diesel, in batches by id.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
-use time::PrimitiveDateTime;
 
+use super::rows::{GroupRow, Highest, Pair, PermissionRow, TokenRow, UserRow};
 use super::source::{
-    DjangoGroup, DjangoPermission, DjangoToken, DjangoUser, IdEvidence, Layout,
-    REQUIRED_USER_COLUMNS, STANDARD_USER_COLUMNS, Source,
+    DjangoGroup, DjangoPermission, DjangoToken, DjangoUser, IdEvidence, Layout, Source,
 };
 use super::{ImportError, postgres, sqlite};
 use crate::db::{DatabaseUrl, DbConn};
 
-const PERMISSION: &str = "auth_permission";
-const CONTENT_TYPE: &str = "django_content_type";
-const GROUP: &str = "auth_group";
-const GROUP_PERMISSIONS: &str = "auth_group_permissions";
-const OUTSTANDING: &str = "token_blacklist_outstandingtoken";
-const BLACKLISTED: &str = "token_blacklist_blacklistedtoken";
+pub(super) const PERMISSION: &str = "auth_permission";
+pub(super) const CONTENT_TYPE: &str = "django_content_type";
+pub(super) const GROUP: &str = "auth_group";
+pub(super) const GROUP_PERMISSIONS: &str = "auth_group_permissions";
+pub(super) const OUTSTANDING: &str = "token_blacklist_outstandingtoken";
+pub(super) const BLACKLISTED: &str = "token_blacklist_blacklistedtoken";
 
 pub struct DatabaseSource {
     conn: DbConn,
     described: String,
-    layout: Layout,
-    tables: Vec<String>,
-    user_columns: Vec<String>,
+    pub(super) layout: Layout,
+    pub(super) tables: Vec<String>,
+    pub(super) user_columns: Vec<String>,
     /// `(table, user column)` of the user model's many-to-many tables, when present.
-    user_groups: Option<(String, String)>,
-    user_permissions: Option<(String, String)>,
+    pub(super) user_groups: Option<(String, String)>,
+    pub(super) user_permissions: Option<(String, String)>,
 }
 
 impl DatabaseSource {
@@ -58,116 +56,15 @@ impl DatabaseSource {
         })
     }
 
-    fn columns(&mut self, table: &str) -> Result<Vec<String>, ImportError> {
+    pub(super) fn columns(&mut self, table: &str) -> Result<Vec<String>, ImportError> {
         Ok(match &mut self.conn {
             DbConn::Postgres(c) => postgres::columns(c, table)?,
             DbConn::Sqlite(c) => sqlite::columns(c, table)?,
         })
     }
 
-    fn has(&self, table: &str) -> bool {
+    pub(super) fn has(&self, table: &str) -> bool {
         self.tables.iter().any(|t| t == table)
-    }
-
-    fn discover(&mut self, user_table: Option<&str>) -> Result<(), ImportError> {
-        let table = match user_table {
-            Some(t) => {
-                check_identifier(t)?;
-                if !self.has(t) {
-                    return Err(ImportError::Source(format!("no table {t} in the source")));
-                }
-                t.to_owned()
-            }
-            None => self.find_user_table()?,
-        };
-        let columns = self.columns(&table)?;
-        for required in REQUIRED_USER_COLUMNS {
-            if !columns.iter().any(|c| c == required) {
-                return Err(ImportError::Source(format!(
-                    "the user table {table} has no {required} column"
-                )));
-            }
-        }
-        self.layout.extra_user_columns = columns
-            .iter()
-            .filter(|c| !STANDARD_USER_COLUMNS.contains(&c.as_str()))
-            .cloned()
-            .collect();
-        self.layout.missing_user_columns = STANDARD_USER_COLUMNS
-            .iter()
-            .filter(|s| !columns.iter().any(|c| c == *s))
-            .map(|s| (*s).to_owned())
-            .collect();
-        self.user_columns = columns;
-        self.user_groups = self.link_table(&format!("{table}_groups"), "group_id")?;
-        self.user_permissions =
-            self.link_table(&format!("{table}_user_permissions"), "permission_id")?;
-        self.layout.user_table = table;
-        let wanted = [
-            PERMISSION,
-            CONTENT_TYPE,
-            GROUP,
-            GROUP_PERMISSIONS,
-            OUTSTANDING,
-            BLACKLISTED,
-        ];
-        let mut missing: Vec<String> = wanted
-            .iter()
-            .filter(|t| !self.has(t))
-            .map(|t| (*t).to_owned())
-            .collect();
-        let user_table = &self.layout.user_table;
-        if self.user_groups.is_none() {
-            missing.push(format!("{user_table}_groups"));
-        }
-        if self.user_permissions.is_none() {
-            missing.push(format!("{user_table}_user_permissions"));
-        }
-        self.layout.missing_tables = missing;
-        Ok(())
-    }
-
-    /// `auth_user`, or else the one table with Django's user many-to-many tables beside it.
-    fn find_user_table(&mut self) -> Result<String, ImportError> {
-        if self.has("auth_user") {
-            return Ok("auth_user".into());
-        }
-        let candidates: Vec<String> = self
-            .tables
-            .iter()
-            .filter(|t| {
-                self.has(&format!("{t}_groups")) && self.has(&format!("{t}_user_permissions"))
-            })
-            .cloned()
-            .collect();
-        match candidates.as_slice() {
-            [one] => Ok(one.clone()),
-            [] => Err(ImportError::Source(
-                "no user table found (no auth_user, and no table with <table>_groups and \
-                 <table>_user_permissions beside it): name it with --user-table"
-                    .into(),
-            )),
-            many => Err(ImportError::Source(format!(
-                "several tables look like the user model ({}): name it with --user-table",
-                many.join(", ")
-            ))),
-        }
-    }
-
-    /// A many-to-many table of the user model and its user column (`user_id`, `customuser_id`).
-    fn link_table(
-        &mut self,
-        table: &str,
-        other: &str,
-    ) -> Result<Option<(String, String)>, ImportError> {
-        if !self.has(table) {
-            return Ok(None);
-        }
-        let columns = self.columns(table)?;
-        let user = columns
-            .into_iter()
-            .find(|c| c != "id" && c != other && c.ends_with("_id"));
-        Ok(user.map(|u| (table.to_owned(), u)))
     }
 
     fn utc(&self, column: &str) -> String {
@@ -217,95 +114,6 @@ impl DatabaseSource {
 /// A table name as an SQL identifier.
 pub fn quoted(table: &str) -> String {
     format!("\"{}\"", table.replace('"', "\"\""))
-}
-
-fn check_identifier(name: &str) -> Result<(), ImportError> {
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-        return Err(ImportError::Source(format!(
-            "--user-table {name:?}: a table name is letters, digits and underscores"
-        )));
-    }
-    Ok(())
-}
-
-#[derive(QueryableByName)]
-struct Pair {
-    #[diesel(sql_type = BigInt)]
-    a: i64,
-    #[diesel(sql_type = BigInt)]
-    b: i64,
-}
-
-#[derive(QueryableByName)]
-struct UserRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    username: String,
-    #[diesel(sql_type = Text)]
-    email: String,
-    #[diesel(sql_type = Text)]
-    password: String,
-    #[diesel(sql_type = Text)]
-    first_name: String,
-    #[diesel(sql_type = Text)]
-    last_name: String,
-    #[diesel(sql_type = Bool)]
-    is_active: bool,
-    #[diesel(sql_type = Bool)]
-    is_staff: bool,
-    #[diesel(sql_type = Bool)]
-    is_superuser: bool,
-    #[diesel(sql_type = Timestamp)]
-    date_joined: PrimitiveDateTime,
-    #[diesel(sql_type = Nullable<Timestamp>)]
-    last_login: Option<PrimitiveDateTime>,
-}
-
-#[derive(QueryableByName)]
-struct PermissionRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    app_label: String,
-    #[diesel(sql_type = Text)]
-    model: String,
-    #[diesel(sql_type = Text)]
-    codename: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
-#[derive(QueryableByName)]
-struct GroupRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
-#[derive(QueryableByName)]
-struct TokenRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    user_id: Option<i64>,
-    #[diesel(sql_type = Text)]
-    jti: String,
-    #[diesel(sql_type = Text)]
-    token: String,
-    #[diesel(sql_type = Nullable<Timestamp>)]
-    created_at: Option<PrimitiveDateTime>,
-    #[diesel(sql_type = Timestamp)]
-    expires_at: PrimitiveDateTime,
-    #[diesel(sql_type = Nullable<Timestamp>)]
-    blacklisted_at: Option<PrimitiveDateTime>,
-}
-
-#[derive(QueryableByName)]
-struct Highest {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    v: Option<i64>,
 }
 
 impl Source for DatabaseSource {

@@ -8,10 +8,12 @@
 
 mod catalog;
 mod database;
+mod discover;
 mod dumpdata;
 pub mod plan;
 mod postgres;
 pub mod report;
+mod rows;
 pub mod source;
 mod sqlite;
 mod tokens;
