@@ -337,6 +337,49 @@ async fn a_custom_user_model_is_found_its_extra_columns_and_missing_tables_repor
     assert_eq!(app.token_counts(), (0, 0));
 }
 
+#[actix_web::test]
+async fn a_rerun_carries_what_changed_in_django_renames_included() {
+    let Some(django) = django() else { return };
+    let fixture = sqlite_fixture(&django);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("changing.sqlite3");
+    std::fs::copy(fixture.url.trim_start_matches("sqlite://"), &path)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("sqlite://{}", path.display());
+    let app = spawn_app().await;
+    assert!(import(&app, &["--from", &url]).success);
+    let mut conn =
+        SqliteConnection::establish(&path.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+    for sql in [
+        "UPDATE auth_user SET username = 'u_bcrypt_renamed', email = 'new@example.com' \
+         WHERE username = 'u_bcrypt'",
+        "DELETE FROM auth_user_groups WHERE user_id = (SELECT id FROM auth_user WHERE username = 'u_pbkdf2_sha256') \
+         AND group_id = (SELECT id FROM auth_group WHERE name = 'support')",
+    ] {
+        diesel::sql_query(sql)
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    drop(conn);
+    let run = import(&app, &["--from", &url]);
+    assert!(run.success, "{run}");
+    assert!(run.stdout.contains("Users: 0 created, 1 updated,"), "{run}");
+    assert!(
+        run.stdout
+            .contains("Group memberships: 4 in Django, 0 added, 1 removed."),
+        "{run}"
+    );
+    let renamed = users_of(&fixture.data)
+        .into_iter()
+        .find(|u| u.0 == "u_bcrypt")
+        .map_or(0, |u| u.1);
+    assert_eq!(
+        username_of(&app, renamed).as_deref(),
+        Some("u_bcrypt_renamed")
+    );
+    assert_eq!(keyward_counts(&app), django_counts(&url));
+}
+
 /// A database beside `TEST_DATABASE_URL`, dropped at the end.
 struct PgSource {
     admin: String,

@@ -43,13 +43,17 @@ impl std::fmt::Display for Conflict {
 }
 
 /// The conflicts of a batch of Django users with keyward's users of the same ids or usernames.
+/// A keyward row with the Django user's id and another username is no conflict when it joined
+/// at the same instant (to the microsecond): it is that account, imported before and renamed in
+/// Django since, and is updated.
 pub fn conflicts(batch: &[DjangoUser], by_id: &[User], by_name: &[User]) -> Vec<Conflict> {
     let ids: HashMap<i64, &User> = by_id.iter().map(|u| (u.id, u)).collect();
     let names: HashMap<&str, &User> = by_name.iter().map(|u| (u.username.as_str(), u)).collect();
     let mut found = Vec::new();
     for user in batch {
+        let joined = crate::db::stored_time(user.date_joined.assume_utc());
         let other = match (ids.get(&user.id), names.get(user.username.as_str())) {
-            (Some(k), _) if k.username != user.username => Some(*k),
+            (Some(k), _) if k.username != user.username && k.date_joined != joined => Some(*k),
             (_, Some(k)) if k.id != user.id => Some(*k),
             _ => None,
         };
@@ -192,6 +196,16 @@ mod tests {
         let found = conflicts(&batch, &by_id, &by_name);
         let pairs: Vec<(i64, i64)> = found.iter().map(|c| (c.django_id, c.keyward_id)).collect();
         assert_eq!(pairs, vec![(2, 2), (3, 9)]);
+    }
+
+    #[test]
+    fn an_account_renamed_in_django_since_the_last_import_is_no_conflict() {
+        let renamed = [django(1, "ann.smith")];
+        let imported = [keyward(1, "ann")];
+        assert!(conflicts(&renamed, &imported, &[]).is_empty());
+        let mut other = keyward(1, "ann");
+        other.date_joined = time::macros::datetime!(2025-03-01 12:00);
+        assert_eq!(conflicts(&renamed, &[other], &[]).len(), 1);
     }
 
     #[test]
