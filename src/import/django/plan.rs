@@ -191,7 +191,9 @@ mod tests {
     #[test]
     fn a_conflict_is_a_shared_id_or_a_shared_name_but_not_both() {
         let batch = [django(1, "ann"), django(2, "bob"), django(3, "cy")];
-        let by_id = [keyward(1, "ann"), keyward(2, "other")];
+        let mut other = keyward(2, "other");
+        other.date_joined = time::macros::datetime!(2025-03-01 12:00);
+        let by_id = [keyward(1, "ann"), other];
         let by_name = [keyward(1, "ann"), keyward(9, "cy")];
         let found = conflicts(&batch, &by_id, &by_name);
         let pairs: Vec<(i64, i64)> = found.iter().map(|c| (c.django_id, c.keyward_id)).collect();
