@@ -3,6 +3,7 @@
 mod check;
 mod createsuperuser;
 mod flushexpiredtokens;
+mod import_django;
 mod migrate;
 mod purgeevents;
 mod serve;
@@ -42,6 +43,8 @@ pub enum Command {
     Purgeevents(purgeevents::PurgeArgs),
     /// Validate settings, keys and the database; non-zero exit on any problem.
     Check,
+    /// Import users, groups, permissions and refresh tokens from a Django deployment.
+    ImportDjango(import_django::ImportDjangoArgs),
 }
 
 /// Runs the parsed command; errors are printed as one clear line.
@@ -66,6 +69,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Flushexpiredtokens(args) => flushexpiredtokens::run(&settings, args),
         Command::Purgeevents(args) => purgeevents::run(&settings, args),
         Command::Check => check::run(&settings),
+        Command::ImportDjango(args) => import_django::run(&settings, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

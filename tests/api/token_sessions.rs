@@ -229,7 +229,10 @@ async fn a_logout_is_recorded_as_the_end_of_its_session() {
         (Some(alice), Some(alice))
     );
     assert_eq!(ended.detail, "logout");
-    assert_eq!(ended.username, "alice", "named when written, though logged by id");
+    assert_eq!(
+        ended.username, "alice",
+        "named when written, though logged by id"
+    );
 }
 
 #[actix_web::test]

@@ -2,6 +2,7 @@
 //! diesel connection through [`crate::with_conn!`]; none knows about HTTP.
 
 pub mod group;
+pub mod import;
 pub mod login_failure;
 pub mod permission;
 pub mod revocation;

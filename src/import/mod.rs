@@ -1,0 +1,3 @@
+//! Imports from other authentication systems into keyward's database.
+
+pub mod django;
