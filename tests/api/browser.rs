@@ -6,6 +6,7 @@
 
 use std::io::Write;
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -24,7 +25,14 @@ pub(crate) struct Driver {
 }
 
 impl Drop for Driver {
+    /// Ends chromedriver and every Chromium process it started (they share its process
+    /// group), so no browser outlives its test.
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -67,6 +75,7 @@ pub(crate) async fn start_driver() -> Option<Driver> {
     let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let port = free_port();
     let child = Command::new(binary)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path().join("config"))
