@@ -36,8 +36,7 @@ pub fn config(cfg: &mut impl Routes, paths: &Paths) {
     params(("permission" = Option<Vec<String>>, Query, description = "Permissions the user must hold (repeatable)")),
     responses(
         (status = 200, description = "Authenticated, holding every permission asked for", body = crate::api::openapi::bodies::Checked),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotPermitted
     )
 )]
 pub(super) async fn check(req: HttpRequest, auth: AuthUser) -> Result<HttpResponse, ApiError> {

@@ -108,10 +108,8 @@ fn group_input(
     params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("page_size" = Option<i64>, Query, description = "Results per page (at most 500)"), ("search" = Option<String>, Query, description = "Text to look for")),
     responses(
         (status = 200, description = "A page of groups", body = crate::api::openapi::bodies::GroupPage),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn list(
@@ -154,9 +152,8 @@ pub(super) async fn list(
     request_body(content = crate::api::openapi::bodies::GroupInput, description = "JSON, form or multipart"),
     responses(
         (status = 201, description = "The new group (its path in Location)", body = super::groups::GroupView),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotPermitted
     )
 )]
 pub(super) async fn create(
@@ -199,9 +196,7 @@ pub(super) async fn create(
     params(("id" = i64, Path, description = "The id")),
     responses(
         (status = 200, description = "The group", body = super::groups::GroupView),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn retrieve(
@@ -271,10 +266,8 @@ async fn update(
     request_body(content = crate::api::openapi::bodies::GroupInput, description = "JSON, form or multipart"),
     responses(
         (status = 200, description = "The group", body = super::groups::GroupView),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn replace(
@@ -299,10 +292,8 @@ pub(super) async fn replace(
     request_body(content = crate::api::openapi::bodies::GroupInput, description = "JSON, form or multipart"),
     responses(
         (status = 200, description = "The group", body = super::groups::GroupView),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn patch(
@@ -326,9 +317,7 @@ pub(super) async fn patch(
     params(("id" = i64, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn destroy(

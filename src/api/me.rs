@@ -60,7 +60,7 @@ pub fn config(cfg: &mut impl Routes, paths: &Paths) {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The user", body = crate::api::user_view::UserView),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotAuthenticated
     )
 )]
 pub(super) async fn me(auth: AuthUser) -> HttpResponse {
@@ -93,8 +93,8 @@ pub(super) async fn me(auth: AuthUser) -> HttpResponse {
     request_body(content = crate::api::openapi::bodies::PasswordChange, description = "JSON, form or multipart"),
     responses(
         (status = 200, description = "A new token pair for this client", body = crate::api::openapi::bodies::TokenPair),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotAuthenticated
     )
 )]
 pub(super) async fn change_password(

@@ -82,10 +82,8 @@ pub fn valid_codename(codename: &str) -> bool {
     params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("page_size" = Option<i64>, Query, description = "Results per page (at most 500)"), ("search" = Option<String>, Query, description = "Text to look for")),
     responses(
         (status = 200, description = "A page of permissions", body = crate::api::openapi::bodies::PermissionPage),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn list(
@@ -123,9 +121,8 @@ pub(super) async fn list(
     request_body(content = crate::api::openapi::bodies::PermissionInput, description = "JSON, form or multipart"),
     responses(
         (status = 201, description = "The new permission (its path in Location)", body = crate::api::openapi::bodies::Permission),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotPermitted
     )
 )]
 pub(super) async fn create(
@@ -177,9 +174,7 @@ pub(super) async fn create(
     params(("id" = i64, Path, description = "The id")),
     responses(
         (status = 200, description = "The permission", body = crate::api::openapi::bodies::Permission),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn retrieve(
@@ -210,9 +205,7 @@ pub(super) async fn retrieve(
     params(("id" = i64, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn destroy(

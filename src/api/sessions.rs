@@ -210,7 +210,7 @@ async fn end_own(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Newest first", body = Vec<super::sessions::SessionView>),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotAuthenticated
     )
 )]
 pub(super) async fn mine(
@@ -237,8 +237,7 @@ pub(super) async fn mine(
     params(("sid" = String, Path, description = "The session id")),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotAuthenticatedOrFound
     )
 )]
 pub(super) async fn end_mine(
@@ -266,7 +265,7 @@ pub(super) async fn end_mine(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "How many ended", body = crate::api::openapi::bodies::Ended),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotAuthenticated
     )
 )]
 pub(super) async fn revoke_others(
@@ -296,9 +295,7 @@ pub(super) async fn revoke_others(
     params(("id" = i64, Path, description = "The id")),
     responses(
         (status = 200, description = "Newest first", body = Vec<super::sessions::SessionView>),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn theirs(
@@ -362,9 +359,7 @@ async fn end_as_admin(
     params(("id" = i64, Path, description = "The user id"), ("sid" = String, Path, description = "The session id")),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn end_theirs(
@@ -394,9 +389,7 @@ pub(super) async fn end_theirs(
     params(("id" = i64, Path, description = "The id")),
     responses(
         (status = 200, description = "How many ended", body = crate::api::openapi::bodies::Ended),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn revoke_all(

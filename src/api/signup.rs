@@ -88,7 +88,7 @@ pub fn check_email(fields: &mut Fields, email: &str) {
     request_body(content = crate::api::openapi::bodies::Signup, description = "JSON, form or multipart"),
     responses(
         (status = 201, description = "The new user", body = crate::api::user_view::UserView),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors)
+        crate::api::openapi::responses::BadFields
     )
 )]
 pub(super) async fn signup(

@@ -57,8 +57,8 @@ pub fn config(cfg: &mut impl Routes, paths: &Paths) {
     request_body(content = crate::api::openapi::bodies::Credentials, description = "JSON, form or multipart"),
     responses(
         (status = 200, description = "A sliding token", body = crate::api::openapi::bodies::Token),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "No active account found with the given credentials", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NoActiveAccount
     )
 )]
 pub(super) async fn obtain(
@@ -99,8 +99,8 @@ pub(super) async fn obtain(
     request_body(content = crate::api::openapi::bodies::Token, description = "JSON, form or multipart"),
     responses(
         (status = 200, description = "The renewed sliding token", body = crate::api::openapi::bodies::Token),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotAuthenticated
     )
 )]
 pub(super) async fn refresh(

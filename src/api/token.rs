@@ -144,8 +144,8 @@ async fn presented_token(
     request_body(content = crate::api::openapi::bodies::Credentials, description = "JSON, form or multipart"),
     responses(
         (status = 200, description = "A token pair", body = crate::api::openapi::bodies::TokenPair),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "No active account found with the given credentials", body = crate::api::openapi::bodies::Detail),
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NoActiveAccount,
         (status = 429, description = "Too many failed sign-ins", body = crate::api::openapi::bodies::Detail)
     )
 )]
@@ -233,8 +233,8 @@ pub(super) async fn check_token_user(
     request_body(content = crate::api::openapi::bodies::RefreshToken, description = "JSON, form or multipart"),
     responses(
         (status = 200, description = "A new access token, with a new refresh token when rotating", body = crate::api::openapi::bodies::TokenPair),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotAuthenticated
     )
 )]
 pub(super) async fn refresh(
@@ -456,8 +456,8 @@ async fn refresh_without_session(
     request_body(content = crate::api::openapi::bodies::Token, description = "JSON, form or multipart"),
     responses(
         (status = 200, description = "The token is accepted", body = crate::api::openapi::bodies::Empty),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotAuthenticated
     )
 )]
 pub(super) async fn verify(
@@ -494,8 +494,8 @@ pub(super) async fn verify(
     request_body(content = crate::api::openapi::bodies::RefreshToken, description = "JSON, form or multipart"),
     responses(
         (status = 200, description = "Blacklisted; its session ended", body = crate::api::openapi::bodies::Empty),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotAuthenticated
     )
 )]
 pub(super) async fn blacklist(

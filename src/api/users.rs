@@ -214,10 +214,8 @@ fn user_input(
     params(("page" = Option<i64>, Query, description = "Page number, from 1"), ("page_size" = Option<i64>, Query, description = "Results per page (at most 500)"), ("search" = Option<String>, Query, description = "Text to look for"), ("username" = Option<String>, Query, description = "An exact username"), ("is_active" = Option<bool>, Query), ("is_staff" = Option<bool>, Query), ("is_superuser" = Option<bool>, Query), ("group" = Option<String>, Query, description = "A group name"), ("ordering" = Option<String>, Query, description = "username, -date_joined, ...")),
     responses(
         (status = 200, description = "A page of users", body = crate::api::openapi::bodies::UserPage),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn list(
@@ -276,9 +274,8 @@ pub(super) async fn list(
     request_body(content = crate::api::openapi::bodies::UserInput, description = "JSON, form or multipart"),
     responses(
         (status = 201, description = "The new user (its path in Location)", body = super::users::UserAdminView),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotPermitted
     )
 )]
 pub(super) async fn create(
@@ -322,9 +319,7 @@ pub(super) async fn create(
     params(("id" = i64, Path, description = "The id")),
     responses(
         (status = 200, description = "The user", body = super::users::UserAdminView),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn retrieve(
@@ -399,10 +394,8 @@ async fn update(
     request_body(content = crate::api::openapi::bodies::UserInput, description = "JSON, form or multipart"),
     responses(
         (status = 200, description = "The user", body = super::users::UserAdminView),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn replace(
@@ -436,10 +429,8 @@ pub(super) async fn replace(
     request_body(content = crate::api::openapi::bodies::UserInput, description = "JSON, form or multipart"),
     responses(
         (status = 200, description = "The user", body = super::users::UserAdminView),
-        (status = 400, description = "Bad fields", body = crate::api::openapi::bodies::FieldErrors),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::BadFields,
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn patch(
@@ -470,9 +461,7 @@ pub(super) async fn patch(
     params(("id" = i64, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated, or the token is not valid", body = crate::api::openapi::bodies::Detail),
-        (status = 403, description = "Permission denied", body = crate::api::openapi::bodies::Detail),
-        (status = 404, description = "Not found", body = crate::api::openapi::bodies::Detail)
+        crate::api::openapi::responses::NotPermittedOrFound
     )
 )]
 pub(super) async fn destroy(

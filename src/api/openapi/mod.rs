@@ -6,6 +6,7 @@
 //! `bearer` security scheme, which follows `auth_header_name` and `auth_header_types`.
 
 pub mod bodies;
+pub mod responses;
 
 use std::collections::BTreeMap;
 
@@ -66,6 +67,8 @@ pub const SECURITY: &str = "bearer";
         super::docs::schema,
         super::docs::page,
     ),
+    // The shared error answers (`responses`) name these bodies without registering them.
+    components(schemas(bodies::Detail, bodies::FieldErrors)),
     tags(
         (name = "tokens", description = "simplejwt's token views"),
         (name = "account", description = "The signed-in user"),
