@@ -23,6 +23,29 @@ struct Watched {
     fd: RawFd,
     /// When the call in progress must have ended; `None` between calls.
     deadline: Option<Instant>,
+    /// The call in progress, for the warning if it is cut: its SQL (never its bound values)
+    /// and the thread that made it.
+    call: Option<Call>,
+}
+
+struct Call {
+    sql: String,
+    thread: String,
+}
+
+/// The most of a call's SQL the warning shows.
+const SQL_SHOWN: usize = 160;
+
+impl Call {
+    /// `query` as diesel shows it (`SQL -- binds: [...]`), without the bound values.
+    fn new(query: &dyn std::fmt::Display) -> Self {
+        let shown = query.to_string();
+        let sql = shown.split(" -- binds:").next().unwrap_or_default();
+        Self {
+            sql: sql.chars().take(SQL_SHOWN).collect(),
+            thread: thread::current().name().unwrap_or("unnamed").to_owned(),
+        }
+    }
 }
 
 struct Inner {
@@ -65,7 +88,14 @@ impl Watchdog {
     /// The instrumentation for a connection whose socket is `fd`.
     pub fn guard(&self, fd: RawFd) -> CallGuard {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        lock(&self.inner.calls).insert(id, Watched { fd, deadline: None });
+        lock(&self.inner.calls).insert(
+            id,
+            Watched {
+                fd,
+                deadline: None,
+                call: None,
+            },
+        );
         CallGuard {
             inner: Arc::clone(&self.inner),
             id,
@@ -99,8 +129,11 @@ fn watch(inner: &Weak<Inner>) {
                 inner
                     .health
                     .mark_down("a database call passed its deadline");
+                let (sql, thread) = watched.call.map(|c| (c.sql, c.thread)).unwrap_or_default();
                 tracing::warn!(
                     limit = ?inner.limit,
+                    sql,
+                    thread,
                     "database call got no answer in time; connection dropped"
                 );
             }
@@ -126,9 +159,10 @@ impl CallGuard {
         self.cut
     }
 
-    fn set_deadline(&self, deadline: Option<Instant>) {
+    fn set_deadline(&self, deadline: Option<Instant>, call: Option<Call>) {
         if let Some(watched) = lock(&self.inner.calls).get_mut(&self.id) {
             watched.deadline = deadline;
+            watched.call = call;
         }
     }
 }
@@ -136,10 +170,11 @@ impl CallGuard {
 impl Instrumentation for CallGuard {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         match event {
-            InstrumentationEvent::StartQuery { .. } => {
-                self.set_deadline(Some(Instant::now() + self.inner.limit));
+            InstrumentationEvent::StartQuery { query, .. } => {
+                let deadline = Instant::now() + self.inner.limit;
+                self.set_deadline(Some(deadline), Some(Call::new(query)));
             }
-            InstrumentationEvent::FinishQuery { .. } => self.set_deadline(None),
+            InstrumentationEvent::FinishQuery { .. } => self.set_deadline(None, None),
             _ => {}
         }
     }
@@ -148,5 +183,20 @@ impl Instrumentation for CallGuard {
 impl Drop for CallGuard {
     fn drop(&mut self) {
         lock(&self.inner.calls).remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_call_is_named_by_its_sql_without_its_bound_values() {
+        let shown = "SELECT * FROM users WHERE username = $1 -- binds: [\"alice\"]";
+        let call = Call::new(&shown);
+        assert_eq!(call.sql, "SELECT * FROM users WHERE username = $1");
+        assert!(!call.sql.contains("alice"));
+        let long = "x".repeat(500);
+        assert_eq!(Call::new(&long).sql.len(), SQL_SHOWN);
     }
 }
