@@ -87,10 +87,7 @@ pub type CliResult = Result<(), Box<dyn std::error::Error>>;
 
 /// A pooled connection for a one-shot command.
 fn connect(settings: &Settings) -> Result<crate::db::PooledConn, Box<dyn std::error::Error>> {
-    let url = crate::db::DatabaseUrl::parse(&settings.database_url)?;
-    let pool = crate::db::build_pool(&url, 1, settings.pool_timeouts())?;
-    pool.get()
-        .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()).into())
+    with_pool_of_one(settings, crate::db::DbPool::get)
 }
 
 /// A connection to run migrations on: no statement deadline (see
@@ -98,10 +95,18 @@ fn connect(settings: &Settings) -> Result<crate::db::PooledConn, Box<dyn std::er
 fn connect_for_migrations(
     settings: &Settings,
 ) -> Result<crate::db::MigrationConn, Box<dyn std::error::Error>> {
+    with_pool_of_one(settings, crate::db::DbPool::for_migrations)
+}
+
+/// `take` of a pool of one connection to the configured database; its error names the database
+/// (password redacted).
+fn with_pool_of_one<T>(
+    settings: &Settings,
+    take: impl FnOnce(&crate::db::DbPool) -> Result<T, crate::db::DbError>,
+) -> Result<T, Box<dyn std::error::Error>> {
     let url = crate::db::DatabaseUrl::parse(&settings.database_url)?;
     let pool = crate::db::build_pool(&url, 1, settings.pool_timeouts())?;
-    pool.for_migrations()
-        .map_err(|e| format!("cannot connect to {}: {e}", url.redacted()).into())
+    take(&pool).map_err(|e| format!("cannot connect to {}: {e}", url.redacted()).into())
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ use crate::audit_log::flush;
 use crate::browser::{
     click, fill, navigate, open_browser, page_text, shoot, sign_in, start_driver,
 };
-use crate::helpers::{PASSWORD, TestApp, UserFlags, spawn_app};
+use crate::console_client::superuser;
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
 /// The kinds of the event rows shown, in order.
 async fn shown_kinds(b: &Client) -> Vec<String> {
@@ -45,15 +46,7 @@ async fn an_admin_filters_the_security_events_in_the_browser() {
         return;
     };
     let app = spawn_app().await;
-    app.create_user_with(
-        "root",
-        PASSWORD,
-        UserFlags {
-            staff: true,
-            superuser: true,
-            ..UserFlags::default()
-        },
-    );
+    superuser(&app, "root");
     app.create_user("alice");
     app.create_user("bob");
     for (user, password, status) in [
@@ -129,15 +122,7 @@ async fn a_reused_refresh_token_shows_on_the_dashboard_and_leads_to_its_events()
         return;
     };
     let app = spawn_app().await;
-    app.create_user_with(
-        "root",
-        PASSWORD,
-        UserFlags {
-            staff: true,
-            superuser: true,
-            ..UserFlags::default()
-        },
-    );
+    superuser(&app, "root");
     app.create_user("alice");
     let (refresh, _) = app.login("alice", PASSWORD).await;
     assert_eq!(app.refresh(&refresh).await.0, StatusCode::OK, "rotation");
