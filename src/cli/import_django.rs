@@ -1,6 +1,7 @@
 //! `keyward import-django`: import a Django deployment's users, groups, permissions and
 //! refresh tokens (see docs/migrating-from-django.md).
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -76,6 +77,9 @@ pub fn run(settings: &Settings, args: ImportDjangoArgs) -> CliResult {
         now: stored_time(Clock::default().now()),
     };
     let report = django::run(source.as_mut(), &mut target, &options)?;
-    println!("{report}");
-    Ok(())
+    // A reader that stops early (`| head`) is no error: the import is done either way.
+    match writeln!(std::io::stdout(), "{report}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => Ok(written?),
+    }
 }

@@ -486,3 +486,30 @@ async fn an_import_from_django_postgres_brings_everything_and_a_rerun_changes_no
     let newcomer = app.create_user("newcomer");
     assert!(newcomer > highest_ever(&data), "new id {newcomer}");
 }
+
+/// A reader that stops early (`keyward import-django ... | head -1`) ends neither the import
+/// nor the command with a panic: the data is written and the exit status is 0.
+#[actix_web::test]
+async fn a_report_read_by_no_one_is_no_failure() {
+    let Some(django) = django() else { return };
+    let fixture = sqlite_fixture(&django);
+    let app = spawn_app().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(["import-django", "--from", &fixture.url])
+        .current_dir(std::env::temp_dir())
+        .env_clear()
+        .env("KEYWARD_DATABASE_URL", &app.settings.database_url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("keyward: {e}"));
+    drop(child.stdout.take());
+    let output = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("keyward: {e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_imported(&app, &fixture.url, &fixture.data);
+}
